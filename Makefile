@@ -1,0 +1,133 @@
+# edged: build, test, sanitizers, fuzzing.
+#
+#   make              programs into bin/ (-O2 -g, warnings are errors)
+#   make test         unit (Criterion) + fuzz corpus replay + integration tests
+#   make SAN=1 test   the same with AddressSanitizer + UBSan, built in build/san/
+#   make deps         install the Debian packages in deps.txt (idempotent)
+#   make fuzz         libFuzzer targets (clang) into build/fuzz/; make fuzz-run
+#   make clean
+#
+# Object files carry -MMD dependencies, so a header change rebuilds what
+# includes it.  Each mode has its own build directory.
+
+SAN ?= 0
+CC ?= cc
+CFLAGS ?= -O2 -g
+PKG_CONFIG ?= pkg-config
+
+ifeq ($(SAN),1)
+BUILD := build/san
+BIN := build/san/bin
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+BUILD := build/release
+BIN := bin
+SANFLAGS :=
+endif
+
+PKGS := gnutls inih libcjson
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wwrite-strings -Wformat=2 -Wvla -Wno-format-truncation
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CRIT_CFLAGS := $(shell $(PKG_CONFIG) --cflags criterion 2>/dev/null)
+CRIT_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)
+
+ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SANFLAGS) -Ilib $(PKG_CFLAGS) -MMD -MP
+ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
+
+LIB_SRC := $(wildcard lib/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIBEDGE := $(BUILD)/libedge.a
+
+PROGRAMS := $(BIN)/edgecert
+TEST_TOOLS := $(BUILD)/tests/freeport
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
+REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/tests/replay_%)
+
+.PHONY: all test unit integration fuzz-replay deps clean fuzz fuzz-run check-deps
+all: $(PROGRAMS)
+
+check-deps:
+	@$(PKG_CONFIG) --exists $(PKGS) || { \
+	  echo "missing build dependencies ($(PKGS)); run 'make deps' first" >&2; exit 1; }
+
+$(BUILD)/%.o: %.c | check-deps
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBEDGE): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN)/edgecert: $(BUILD)/tools/edgecert.o $(LIBEDGE)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# ---- tests ----------------------------------------------------------------
+
+$(BUILD)/tests/%.o: tests/unit/%.c | check-deps
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes $(CRIT_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(LIBEDGE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CRIT_LIBS)
+
+$(BUILD)/tests/freeport: tests/integration/freeport.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
+
+# Fuzz targets also build as plain programs that replay the committed
+# corpus, so every `make test` runs them (under ASan/UBSan with SAN=1).
+$(BUILD)/tests/fuzz_%.o: tests/fuzz/fuzz_%.c | check-deps
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/replay_%: $(BUILD)/tests/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(LIBEDGE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+test: unit fuzz-replay integration
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t --jobs 2; done
+
+fuzz-replay: $(REPLAY_BIN)
+	@set -e; for n in $(FUZZ_NAMES); do \
+	  $(BUILD)/tests/replay_$$n tests/fuzz/corpus/$$n; done
+
+integration: $(PROGRAMS) $(TEST_TOOLS)
+	@EDGED_BIN=$(abspath $(BIN)) EDGED_TESTBIN=$(abspath $(BUILD)/tests) \
+	  tests/integration/run.sh
+
+# ---- fuzzing with libFuzzer (clang) ---------------------------------------
+
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -Ilib $(PKG_CFLAGS)
+FUZZ_BIN := $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
+FUZZ_TIME ?= 60
+
+fuzz: $(FUZZ_BIN)
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)
+
+fuzz-run: $(FUZZ_BIN)
+	@set -e; for n in $(FUZZ_NAMES); do \
+	  mkdir -p build/fuzz/corpus_$$n; \
+	  build/fuzz/fuzz_$$n -max_total_time=$(FUZZ_TIME) \
+	    -dict=tests/fuzz/$$n.dict build/fuzz/corpus_$$n tests/fuzz/corpus/$$n; \
+	done
+
+# ---- housekeeping ---------------------------------------------------------
+
+deps:
+	@scripts/deps.sh
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)
