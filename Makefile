@@ -48,6 +48,7 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/tests/replay_%)
 
+.SECONDARY:
 .PHONY: all test unit integration fuzz-replay deps clean fuzz fuzz-run check-deps
 all: $(PROGRAMS)
 

@@ -563,9 +563,52 @@ struct file_ctx {
 	int err_line;    /* line of our first error, 0 if none */
 	struct err *e;
 	int *set_on;     /* per key: line it was set on, 0 if not yet */
+	char section[128]; /* last [section] seen, for long lines */
 	char *buf;
 	size_t cap;
 };
+
+static int handler(void *user, const char *section, const char *name,
+                   const char *value);
+
+/* A line longer than inih's compiled-in buffer (INI_MAX_LINE, 200 in
+ * Debian's build) would be split by inih.  Such lines are parsed here
+ * with inih's rules (first '=' or ':', ';' after a blank starts a comment)
+ * and handed to the same handler; inih then sees an empty line. */
+static void
+long_line(struct file_ctx *c, char *p)
+{
+	char *sep, *name, *val, *end;
+
+	if (*p == ';' || *p == '#')
+		return;
+	if (*p == '[') {
+		err_set(c->e, ERR_USAGE, "%s:%d: section line too long", c->name, c->line);
+		c->err_line = c->line;
+		return;
+	}
+	sep = strpbrk(p, "=:");
+	if (sep == NULL) {
+		err_set(c->e, ERR_USAGE, "%s:%d: syntax error (expected 'key = value')",
+		        c->name, c->line);
+		c->err_line = c->line;
+		return;
+	}
+	*sep = '\0';
+	name = p;
+	for (end = sep; end > name && isspace((unsigned char)end[-1]); end--)
+		end[-1] = '\0';
+	for (val = sep + 1; isspace((unsigned char)*val); val++)
+		;
+	for (end = val; *end; end++)
+		if (*end == ';' && end > val && isspace((unsigned char)end[-1])) {
+			*end = '\0';
+			break;
+		}
+	for (end = val + strlen(val); end > val && isspace((unsigned char)end[-1]); end--)
+		end[-1] = '\0';
+	handler(c, c->section, name, val);
+}
 
 /* inih reader: one physical line per call, so inih's line count and ours
  * agree.  Refuses what inih would mangle. */
@@ -589,14 +632,27 @@ reader(char *str, int num, void *stream)
 	}
 	while (n > 0 && (c->buf[n - 1] == '\n' || c->buf[n - 1] == '\r'))
 		c->buf[--n] = '\0';
-	if (n >= num - 1 || n >= CFG_MAX_LINE) {
+	if (n > CFG_MAX_LINE) {
 		err_set(c->e, ERR_USAGE, "%s:%d: line too long (over %d characters)",
-		        c->name, c->line, (num - 2) < CFG_MAX_LINE ? num - 2 : CFG_MAX_LINE);
+		        c->name, c->line, CFG_MAX_LINE);
 		c->err_line = c->line;
 		return NULL;
 	}
 	for (p = c->buf; *p == ' ' || *p == '\t'; p++)
 		;
+	if (*p == '[') { /* remember the section for long_line() */
+		char *close = strchr(p, ']');
+
+		snprintf(c->section, sizeof c->section, "%.*s",
+		         close ? (int)(close - p - 1) : 0, p + 1);
+	}
+	if (n >= num - 1) {
+		long_line(c, p);
+		if (c->err_line != 0)
+			return NULL;
+		snprintf(str, (size_t)num, "\n");
+		return str;
+	}
 	snprintf(str, (size_t)num, "%s\n", p);
 	return str;
 }
@@ -818,10 +874,15 @@ cfg_parse_argv(const struct cfg_spec *spec, void *out, int argc, char **argv,
 		k = cfg_find(spec, kname);
 		if (k == NULL && strncmp(kname, "no-", 3) == 0) {
 			k = cfg_find(spec, kname + 3);
-			if (k != NULL && k->type == CFG_BOOL && eq == NULL)
-				negated = true;
-			else
-				k = NULL;
+			if (k != NULL && (k->type != CFG_BOOL || eq != NULL)) {
+				if (eq != NULL)
+					err_set(e, ERR_USAGE, "option '--%s' takes no value", kname);
+				else
+					err_set(e, ERR_USAGE, "option '--%s': --%s is not a boolean",
+					        kname, kname + 3);
+				goto out;
+			}
+			negated = k != NULL;
 		}
 		if (k == NULL) {
 			unknown_flag(spec, name, n, e);

@@ -372,8 +372,26 @@ pki_sign(const struct pki_req *r, gnutls_x509_privkey_t key,
 	TRY(gnutls_x509_crt_privkey_sign(crt, issuer ? issuer : crt, signer,
 	                                 sign_digest(signer), 0),
 	    "signing");
-	*out = crt;
-	crt = NULL;
+	/* Hand back a re-imported copy: GnuTLS caches some parsed fields
+	 * (subjectAltNames among them) only on import, so a certificate built
+	 * in memory answers differently from the same one read from a file. */
+	{
+		gnutls_datum_t der = { NULL, 0 };
+
+		TRY(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der), "export");
+		ret = gnutls_x509_crt_init(out);
+		if (ret == 0)
+			ret = gnutls_x509_crt_import(*out, &der, GNUTLS_X509_FMT_DER);
+		gnutls_free(der.data);
+		if (ret < 0) {
+			if (*out != NULL)
+				gnutls_x509_crt_deinit(*out);
+			*out = NULL;
+			err_set(e, ERR_FAIL, "re-import: %s", gnutls_strerror(ret));
+			ret = -1;
+			goto out;
+		}
+	}
 	ret = 0;
 out:
 	if (signer != NULL)
