@@ -25,7 +25,7 @@ BIN := bin
 SANFLAGS :=
 endif
 
-PKGS := gnutls inih libcjson
+PKGS := gnutls inih libcjson libmicrohttpd
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wwrite-strings -Wformat=2 -Wvla -Wno-format-truncation
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
@@ -33,12 +33,15 @@ PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CRIT_CFLAGS := $(shell $(PKG_CONFIG) --cflags criterion 2>/dev/null)
 CRIT_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)
 
-ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SANFLAGS) -Ilib $(PKG_CFLAGS) -MMD -MP
+ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SANFLAGS) -Ilib -Iorigind $(PKG_CFLAGS) -MMD -MP -pthread
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 
 LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBEDGE := $(BUILD)/libedge.a
+
+ORIGIND_SRC := $(wildcard origind/*.c)
+ORIGIND_OBJ := $(ORIGIND_SRC:%.c=$(BUILD)/%.o)
 
 PROGRAMS := $(BIN)/edgecert
 TEST_TOOLS := $(BUILD)/tests/freeport
@@ -67,6 +70,10 @@ $(LIBEDGE): $(LIB_OBJ)
 $(BIN)/edgecert: $(BUILD)/tools/edgecert.o $(LIBEDGE)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BIN)/origind: $(ORIGIND_OBJ) $(LIBEDGE)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -pthread
 
 # ---- tests ----------------------------------------------------------------
 

@@ -74,34 +74,40 @@ cfg_find(const struct cfg_spec *spec, const char *name)
 	return NULL;
 }
 
-/* Edit distance between two short strings, for "did you mean". */
+/* Edit distance between two short strings (optimal string alignment: a
+ * swap of two neighbours costs 1, so --dsn suggests --dns), for "did you
+ * mean".  '-' in a counts as '_'. */
 static size_t
 distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b), i, j;
-	size_t row[65], prev, tmp;
+	size_t d[66][66];
 
 	if (la > 64 || lb > 64)
 		return SIZE_MAX;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
 	for (j = 0; j <= lb; j++)
-		row[j] = j;
+		d[0][j] = j;
 	for (i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
 		for (j = 1; j <= lb; j++) {
 			char ca = a[i - 1] == '-' ? '_' : a[i - 1];
-			size_t best = prev + (ca != b[j - 1]);
+			size_t best = d[i - 1][j - 1] + (ca != b[j - 1]);
 
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			tmp = row[j];
-			row[j] = best;
-			prev = tmp;
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1) {
+				char pa = a[i - 2] == '-' ? '_' : a[i - 2];
+
+				if (ca == b[j - 2] && pa == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+					best = d[i - 2][j - 2] + 1;
+			}
+			d[i][j] = best;
 		}
 	}
-	return row[lb];
+	return d[la][lb];
 }
 
 static const char *
@@ -398,6 +404,8 @@ set_value(const struct cfg_key *k, void *out, const char *v, struct err *e)
 	case CFG_ADDR: {
 		char **sp = p, *dup;
 
+		if (*v == '\0' && k->type == CFG_ENUM)
+			return err_set(e, ERR_USAGE, "empty value (use one of %s)", k->choices);
 		if (*v == '\0') { /* "key =" unsets */
 			free(*sp);
 			*sp = NULL;
@@ -444,6 +452,8 @@ set_value(const struct cfg_key *k, void *out, const char *v, struct err *e)
 			list_clear(l);
 			return 0;
 		}
+		if (k->flags & CFG_NOSPLIT)
+			return list_add(l, v, strlen(v), e);
 		while (*s != '\0') { /* comma-separated items, blanks trimmed */
 			const char *end = strchr(s, ','), *a = s, *b;
 
@@ -897,6 +907,10 @@ cfg_parse_argv(const struct cfg_spec *spec, void *out, int argc, char **argv,
 		else {
 			err_set(e, ERR_USAGE, "option '--%s' needs a value (%s)", kname,
 			        k->meta ? k->meta : "see --help");
+			goto out;
+		}
+		if (*val == '\0' && k->type != CFG_LIST) {
+			err_set(e, ERR_USAGE, "option '--%s' needs a non-empty value", kname);
 			goto out;
 		}
 		idx = (size_t)(k - spec->keys);

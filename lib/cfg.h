@@ -53,6 +53,7 @@ struct cfg_list {
 #define CFG_REQUIRED 0x1u /* must be set by the file or a flag */
 #define CFG_NOFILE   0x2u /* command line only (e.g. --force) */
 #define CFG_RELOAD   0x4u /* may change on reload (documented in --help) */
+#define CFG_NOSPLIT  0x8u /* CFG_LIST whose items may hold commas: one per line/flag */
 
 struct cfg_key {
 	const char *name;    /* file key; the flag is --name with '_' as '-' */

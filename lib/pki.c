@@ -246,9 +246,17 @@ pki_parse_time(const char *s, time_t *t, struct err *e)
 	if (end == NULL || *end != '\0' || strlen(s) < 10)
 		return err_set(e, ERR_USAGE,
 		               "bad time '%s' (write 2026-01-31 or 2026-01-31T12:00:00Z, UTC)", s);
-	*t = timegm(&tm);
-	if (*t == (time_t)-1)
-		return err_set(e, ERR_USAGE, "bad time '%s'", s);
+	{
+		struct tm want = tm, back;
+
+		*t = timegm(&tm);
+		/* strptime takes 2026-02-30; timegm would roll it to March */
+		if (*t == (time_t)-1 || gmtime_r(t, &back) == NULL ||
+		    back.tm_year != want.tm_year || back.tm_mon != want.tm_mon ||
+		    back.tm_mday != want.tm_mday || back.tm_hour != want.tm_hour ||
+		    back.tm_min != want.tm_min || back.tm_sec != want.tm_sec)
+			return err_set(e, ERR_USAGE, "bad time '%s': no such date or time", s);
+	}
 	return 0;
 }
 

@@ -17,6 +17,7 @@
  * Exit codes: 0 done (also "nothing to do"), 1 failed, 2 usage.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
@@ -224,6 +225,8 @@ validity(long long days, const char *nb, const char *na, time_t *from, time_t *t
 	*to = (nb != NULL ? *from : now) + (time_t)days * DAY;
 	if (na != NULL && pki_parse_time(na, to, e) < 0)
 		return err_prefix(e, "--not-after: ");
+	if (na != NULL && nb == NULL && *to <= *from)
+		*from = *to - (time_t)days * DAY; /* a past end alone: count back */
 	if (*to <= *from)
 		return err_set(e, ERR_USAGE, "--not-after must be later than --not-before");
 	return 0;
@@ -342,6 +345,8 @@ cmd_ca(struct ca_opts *o, struct err *e)
 	gnutls_x509_crt_t crt = NULL;
 	int ret = -1;
 
+	if (o->cn == NULL || o->cn[0] == '\0')
+		return err_set(e, ERR_USAGE, "--cn must not be empty");
 	if (pki_keytype_parse(o->key, &kt, e) < 0)
 		return -1;
 	if (validity(o->days, o->not_before, o->not_after, &r.not_before, &r.not_after,
@@ -351,6 +356,10 @@ cmd_ca(struct ca_opts *o, struct err *e)
 		return -1;
 	path_of(cp, sizeof cp, o->dir, "ca", ".pem");
 	path_of(kp, sizeof kp, o->dir, "ca", ".key");
+	if (!o->force && file_exists(cp) != file_exists(kp))
+		return err_set(e, ERR_FAIL, "%s exists without %s; remove it, or use --force "
+		               "to create a new CA", file_exists(cp) ? cp : kp,
+		               file_exists(cp) ? kp : cp);
 	if (!o->force && (file_exists(cp) || file_exists(kp))) {
 		struct err le;
 
@@ -399,7 +408,7 @@ out:
 
 /* Sign and write NAME's three files.  Returns 0 or -1. */
 static int
-issue_files(const char *dir, const char *name, const struct pki_req *req,
+issue_files(const char *dir, const char *name, struct pki_req *req,
             enum pki_keytype kt, struct ca *ca, struct err *e)
 {
 	char cp[PATH_MAX], kp[PATH_MAX], chp[PATH_MAX];
@@ -433,6 +442,7 @@ issue_files(const char *dir, const char *name, const struct pki_req *req,
 	if (write_key(kp, key, e) < 0 || write_pem_crt(cp, crt, NULL, e) < 0 ||
 	    write_pem_crt(chp, crt, &capem, e) < 0)
 		goto out;
+	req->not_after = r.not_after; /* what was issued, after any cut */
 	ret = 0;
 out:
 	gnutls_free(capem.data);
@@ -470,9 +480,29 @@ same_set(char **a, size_t na, char **b, size_t nb)
 /* An existing NAME: 1 if it is valid and matches the request (nothing to
  * do), 0 if it should be (re)issued, -1 if it differs (refuse without
  * --force).  why explains. */
+/* Is NAME.chain.pem exactly the leaf followed by the CA? */
+static bool
+chain_matches(const char *dir, const char *name, gnutls_x509_crt_t leaf, struct ca *ca)
+{
+	char chp[PATH_MAX];
+	gnutls_x509_crt_t *crts = NULL;
+	unsigned n = 0;
+	bool ok = false;
+	struct err le;
+
+	path_of(chp, sizeof chp, dir, name, ".chain.pem");
+	if (tls_load_certs(chp, &crts, &n, &le) < 0)
+		return false;
+	ok = n == 2 && gnutls_x509_crt_equals(crts[0], leaf) &&
+	     gnutls_x509_crt_equals(crts[1], ca->crt);
+	tls_free_certs(crts, n);
+	return ok;
+}
+
 static int
 existing_state(const char *dir, const char *name, const struct pki_req *r,
-               enum pki_keytype kt, struct ca *ca, char *why, size_t wl)
+               enum pki_keytype kt, struct ca *ca, char *why, size_t wl,
+               bool *chain_ok)
 {
 	char cp[PATH_MAX], kp[PATH_MAX], cn[256];
 	gnutls_x509_crt_t *crts = NULL;
@@ -514,6 +544,7 @@ existing_state(const char *dir, const char *name, const struct pki_req *r,
 	snprintf(why, wl, "valid until %s", pki_fmt_time(
 		gnutls_x509_crt_get_expiration_time(crts[0]), cn, sizeof cn));
 	state = 1;
+	*chain_ok = chain_matches(dir, name, crts[0], ca);
 out:
 	pki_sans_free(&s);
 	if (key != NULL)
@@ -521,6 +552,27 @@ out:
 	if (crts != NULL)
 		tls_free_certs(crts, n);
 	return state;
+}
+
+/* Rewrite NAME.chain.pem from NAME.pem and the CA. */
+static int
+restore_chain(const char *dir, const char *name, struct ca *ca, struct err *e)
+{
+	char cp[PATH_MAX], chp[PATH_MAX];
+	gnutls_x509_crt_t *crts = NULL;
+	gnutls_datum_t capem = { NULL, 0 };
+	unsigned n = 0;
+	int rc = -1;
+
+	path_of(cp, sizeof cp, dir, name, ".pem");
+	path_of(chp, sizeof chp, dir, name, ".chain.pem");
+	if (tls_load_certs(cp, &crts, &n, e) < 0)
+		return -1;
+	if (pki_crt_pem(ca->crt, &capem, e) == 0)
+		rc = write_pem_crt(chp, crts[0], &capem, e);
+	gnutls_free(capem.data);
+	tls_free_certs(crts, n);
+	return rc;
 }
 
 static void
@@ -548,9 +600,10 @@ cmd_issue(struct issue_opts *o, const char *name, struct err *e)
 	struct ca ca = { 0 };
 	enum pki_keytype kt;
 	char why[1024], desc[2048];
-	char **dns = NULL;
+	char **dns = NULL, **ips = NULL;
 	size_t i;
 	int ret = -1, st;
+	bool chain_ok = true;
 
 	if (pki_check_name(name, e) < 0 || pki_keytype_parse(o->key, &kt, e) < 0)
 		return -1;
@@ -573,16 +626,29 @@ cmd_issue(struct issue_opts *o, const char *name, struct err *e)
 	}
 	r.dns = dns;
 	r.ndns = o->dns.n;
+	ips = calloc(o->ip.n + 2, sizeof *ips);
+	if (ips == NULL) {
+		err_set(e, ERR_FAIL, "out of memory");
+		goto out;
+	}
 	for (i = 0; i < o->ip.n; i++) {
 		unsigned char ip[16];
+		char txt[INET6_ADDRSTRLEN];
 		size_t l;
 
 		if (pki_parse_ip(o->ip.v[i], ip, &l, e) < 0) {
 			err_prefix(e, "--ip: ");
 			goto out;
 		}
+		/* canonical text, so 2001:db8:0::1 and 2001:db8::1 compare equal */
+		inet_ntop(l == 4 ? AF_INET : AF_INET6, ip, txt, sizeof txt);
+		ips[i] = strdup(txt);
+		if (ips[i] == NULL) {
+			err_set(e, ERR_FAIL, "out of memory");
+			goto out;
+		}
 	}
-	r.ip = o->ip.v;
+	r.ip = ips;
 	r.nip = o->ip.n;
 	if (r.ndns == 0 && r.nip == 0 && !o->client) {
 		unsigned char ip[16];
@@ -590,7 +656,11 @@ cmd_issue(struct issue_opts *o, const char *name, struct err *e)
 
 		/* a server certificate names its host: default to NAME */
 		if (pki_parse_ip(name, ip, &l, NULL) == 0) {
-			r.ip = (char **)&name;
+			ips[0] = strdup(name);
+			if (ips[0] == NULL) {
+				err_set(e, ERR_FAIL, "out of memory");
+				goto out;
+			}
 			r.nip = 1;
 		} else if (pki_check_dns(name, NULL, NULL) == 0) {
 			dns[0] = malloc(256);
@@ -611,7 +681,14 @@ cmd_issue(struct issue_opts *o, const char *name, struct err *e)
 	if (check_dir(o->dir, e) < 0 || lock_dir(o->dir, e) < 0 ||
 	    ca_load(o->dir, &ca, e) < 0)
 		goto out;
-	st = existing_state(o->dir, name, &r, kt, &ca, why, sizeof why);
+	st = existing_state(o->dir, name, &r, kt, &ca, why, sizeof why, &chain_ok);
+	if (st == 1 && !o->force && !chain_ok) {
+		if (restore_chain(o->dir, name, &ca, e) < 0)
+			goto out;
+		printf("issue: %s: %s; restored %s/%s.chain.pem\n", name, why, o->dir, name);
+		ret = 0;
+		goto out;
+	}
 	if (st == 1 && !o->force) {
 		printf("issue: %s: %s; unchanged (--force reissues)\n", name, why);
 		ret = 0;
@@ -632,6 +709,9 @@ out:
 	for (i = 0; i < o->dns.n + 1; i++)
 		free(dns[i]);
 	free(dns);
+	for (i = 0; ips != NULL && i < o->ip.n + 1; i++)
+		free(ips[i]);
+	free(ips);
 	return ret;
 }
 
@@ -709,6 +789,10 @@ renew_one(const char *dir, const char *name, struct ca *ca, long long within_ms,
 	           !pki_has_purpose(crts[0], GNUTLS_KP_TLS_WWW_SERVER);
 	r.not_before = now - SKEW;
 	r.not_after = now + (time_t)days * DAY;
+	if ((long long)days * DAY * 1000 <= within_ms)
+		fprintf(stderr, "edgecert: warning: renew: %s lasts %lld days, not longer than "
+		        "the window: it will be reissued on every run; reissue it with a "
+		        "longer --days\n", name, days);
 	if (dry) {
 		printf("renew: %s: %s; would reissue for %lld days (dry run)\n", name, why,
 		       days);
@@ -775,7 +859,8 @@ cmd_renew(struct renew_opts *o, struct err *e)
 		names = nv;
 		nn++;
 	}
-	qsort(names, nn, sizeof *names, name_cmp);
+	if (nn > 1)
+		qsort(names, nn, sizeof *names, name_cmp);
 	for (i = 0; i < nn; i++) {
 		struct err le;
 		int rc = renew_one(o->dir, names[i], &ca, o->within, o->dry_run, &next,
@@ -866,7 +951,7 @@ crt_json(gnutls_x509_crt_t crt)
 	cJSON_AddStringToObject(o, "not_before", pki_fmt_time(nb, t1, sizeof t1));
 	cJSON_AddStringToObject(o, "not_after", pki_fmt_time(na, t1, sizeof t1));
 	cJSON_AddNumberToObject(o, "days_left",
-	                        na > now ? (double)((na - now) / DAY) :
+	                        na > now ? (double)((na - now + DAY - 1) / DAY) :
 	                                   -(double)((now - na + DAY - 1) / DAY));
 	cJSON_AddBoolToObject(o, "expired", na <= now);
 	cJSON_AddBoolToObject(o, "not_yet_valid", nb > now);

@@ -40,7 +40,7 @@ for t in "$here"/t[0-9]*.sh; do
 	matches "$name" "$@" || continue
 	ran=$((ran + 1))
 	start=$(date +%s.%N)
-	out=$(timeout -k 10 "$TEST_TIMEOUT" bash "$t" 2>&1)
+	out=$(timeout -k 10 "$TEST_TIMEOUT" bash "$t" 2>&1 </dev/null)
 	rc=$?
 	secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
 	if [[ $rc -eq 0 ]]; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # t0010: `edgecert ca` creates ca.pem + ca.key with the right modes and
 # extensions; running it again changes nothing.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 need_tool openssl
 
@@ -14,7 +15,7 @@ expect_file "$D/ca.key"
 expect_eq "$(file_mode "$D/ca.key")" 600 "mode of ca.key"
 expect_eq "$(file_mode "$D/ca.pem")" 644 "mode of ca.pem (umask is 077 here)"
 [[ -d $D ]] || fail "$D not created"
-expect_eq "$(ls "$D" | grep -c '\.tmp\.' || true)" 0 "leftover temporary files"
+expect_eq "$(find "$D" -name '*.tmp.*' | wc -l)" 0 "leftover temporary files"
 pass "ca.pem 0644 and ca.key 0600 created"
 
 expect_rc 0 openssl x509 -in "$D/ca.pem" -noout -text

@@ -2,6 +2,7 @@
 # t0020: `edgecert issue` writes NAME.pem, NAME.key (0600) and
 # NAME.chain.pem (leaf + ca.pem); OpenSSL and GnuTLS both verify it;
 # 16-byte serial; SANs; idempotent; different names need --force.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 need_tool openssl certtool
 
@@ -48,7 +49,8 @@ pass "another CA does not verify it (certtool and openssl)"
 
 serial=$(cert_serial "$D/edge.test.pem")
 expect_match "$serial" '^[0-9A-F]{32}$'
-expect_match "$serial" '^[1-7]' # positive, no leading zero octet
+# first octet 0x01..0x7f: positive, and no leading zero octet (so 16 bytes)
+expect_match "$serial" '^(0[1-9A-F]|[1-7][0-9A-F])'
 pass "serial is 16 bytes: $serial"
 
 expect_rc 0 openssl x509 -in "$D/edge.test.pem" -noout -text
@@ -79,6 +81,21 @@ expect_eq "$(dir_state "$D")" "$before" "files after identical issue"
 ec 0 issue edge.test --dir "$D" --ip ::1,127.0.0.1 --dns WWW.Edge.Test,edge.test
 expect_contains "$STDOUT" "unchanged"
 expect_eq "$(dir_state "$D")" "$before" "files after equivalent issue"
+# IP addresses are addresses, not strings: a non-canonical IPv6 spelling
+# of the same request must be a no-op too (known bug: compared as text
+# against inet_ntop's form, so the identical command fails with exit 1)
+ec 0 ca --dir "$T/v6"
+ec 0 issue v6.test --dir "$T/v6" --ip 2001:db8:0::1
+v6state=$(dir_state "$T/v6")
+soft ec 0 issue v6.test --dir "$T/v6" --ip 2001:db8:0::1
+soft expect_eq "$(dir_state "$T/v6")" "$v6state" "files after re-issuing v6.test"
+# ... but a missing part of NAME's set is not "unchanged": issuing again
+# must restore NAME.chain.pem (known bug: existing_state() only looks at
+# NAME.pem and NAME.key, so the chain file stays missing)
+ec 0 issue chainless.test --dir "$T/v6"
+rm "$T/v6/chainless.test.chain.pem"
+ec 0 issue chainless.test --dir "$T/v6"
+soft expect_file "$T/v6/chainless.test.chain.pem"
 pass "issuing the same again is a no-op (files unchanged)"
 
 # different names: refused without --force, files untouched

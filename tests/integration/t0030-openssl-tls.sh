@@ -2,6 +2,7 @@
 # t0030: real TLS handshakes with OpenSSL (s_server / s_client) using
 # edgecert's files: hostname and IP verification, wrong name and wrong CA
 # rejected, TLS 1.2 and 1.3.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 need_tool openssl
 
@@ -20,14 +21,14 @@ start_bg s_server_dnsonly openssl s_server -accept "127.0.0.1:$P2" \
 wait_port "$P1"
 wait_port "$P2"
 
-# s_client PORT [args...]: stdin /dev/null, strict verification
+# s_client WANT PORT [args...]: stdin /dev/null, strict verification
 s_client() {
-	local port=$1
-	shift
-	expect_rc "$WANT" openssl s_client -connect "127.0.0.1:$port" -verify_return_error "$@"
+	local want=$1 port=$2
+	shift 2
+	expect_rc "$want" openssl s_client -connect "127.0.0.1:$port" -verify_return_error "$@"
 }
 
-WANT=0 s_client "$P1" -servername edge.test -verify_hostname edge.test -CAfile "$D/ca.pem" -showcerts
+s_client 0 "$P1" -servername edge.test -verify_hostname edge.test -CAfile "$D/ca.pem" -showcerts
 expect_contains "$OUT" "Verify return code: 0 (ok)"
 expect_contains "$OUT" "depth=0 CN = edge.test"
 expect_contains "$OUT" "depth=1 CN = edged CA"
@@ -35,35 +36,35 @@ expect_contains "$OUT" "Verified peername: edge.test"
 expect_eq "$(grep -c 'BEGIN CERTIFICATE' <<<"$STDOUT")" 2 "certificates the server sent (leaf + CA)"
 pass "s_client -verify_hostname edge.test: Verify return code 0"
 
-WANT=1 s_client "$P1" -servername wrong.test -verify_hostname wrong.test -CAfile "$D/ca.pem"
+s_client 1 "$P1" -servername wrong.test -verify_hostname wrong.test -CAfile "$D/ca.pem"
 expect_contains "$OUT" "hostname mismatch"
 expect_not_contains "$OUT" "Verify return code: 0 (ok)"
 pass "s_client -verify_hostname wrong.test: rejected (hostname mismatch)"
 
-WANT=0 s_client "$P1" -verify_ip 127.0.0.1 -CAfile "$D/ca.pem"
+s_client 0 "$P1" -verify_ip 127.0.0.1 -CAfile "$D/ca.pem"
 expect_contains "$OUT" "Verify return code: 0 (ok)"
-WANT=1 s_client "$P1" -verify_ip 127.0.0.2 -CAfile "$D/ca.pem"
+s_client 1 "$P1" -verify_ip 127.0.0.2 -CAfile "$D/ca.pem"
 expect_contains "$OUT" "IP address mismatch"
 pass "s_client -verify_ip 127.0.0.1 ok (cert has --ip 127.0.0.1), 127.0.0.2 rejected"
 
 # the DNS-only certificate must not pass an IP check (the control for --ip)
-WANT=1 s_client "$P2" -verify_ip 127.0.0.1 -CAfile "$D/ca.pem"
+s_client 1 "$P2" -verify_ip 127.0.0.1 -CAfile "$D/ca.pem"
 expect_contains "$OUT" "IP address mismatch"
-WANT=0 s_client "$P2" -servername dnsonly.test -verify_hostname dnsonly.test -CAfile "$D/ca.pem"
+s_client 0 "$P2" -servername dnsonly.test -verify_hostname dnsonly.test -CAfile "$D/ca.pem"
 expect_contains "$OUT" "Verify return code: 0 (ok)"
 pass "a certificate without --ip fails -verify_ip, passes its DNS name"
 
 # trusting another CA: rejected
-WANT=1 s_client "$P1" -servername edge.test -verify_hostname edge.test -CAfile "$T/other/ca.pem"
+s_client 1 "$P1" -servername edge.test -verify_hostname edge.test -CAfile "$T/other/ca.pem"
 # (the server sends ca.pem along, so OpenSSL finds an untrusted self-signed root)
 expect_contains "$OUT" "Verify return code: 19 (self-signed certificate in certificate chain)"
 pass "a client trusting another CA rejects the server"
 
 # both protocol versions
-WANT=0 s_client "$P1" -tls1_2 -servername edge.test -verify_hostname edge.test -CAfile "$D/ca.pem"
+s_client 0 "$P1" -tls1_2 -servername edge.test -verify_hostname edge.test -CAfile "$D/ca.pem"
 expect_contains "$OUT" "TLSv1.2"
 expect_contains "$OUT" "Verify return code: 0 (ok)"
-WANT=0 s_client "$P1" -tls1_3 -servername edge.test -verify_hostname edge.test -CAfile "$D/ca.pem"
+s_client 0 "$P1" -tls1_3 -servername edge.test -verify_hostname edge.test -CAfile "$D/ca.pem"
 expect_contains "$OUT" "TLSv1.3"
 expect_contains "$OUT" "Verify return code: 0 (ok)"
 pass "TLS 1.2 and TLS 1.3 handshakes verify"

@@ -4,6 +4,7 @@
 #
 # gnutls-serv has no option to pick the listening address: it binds the
 # port on 0.0.0.0 and ::.  The client always connects to 127.0.0.1.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 need_tool gnutls-serv gnutls-cli
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # t0050: --not-before/--not-after make expired (and not-yet-valid)
 # certificates, and real TLS clients reject them for that reason.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 need_tool openssl
 

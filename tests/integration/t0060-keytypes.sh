@@ -2,6 +2,7 @@
 # t0060: every key type, for the CA and for leaves: verifies with OpenSSL
 # and GnuTLS, inspect --json reports it, and TLS handshakes work with each
 # leaf type (OpenSSL TLS 1.3 and 1.2, GnuTLS).
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 need_tool openssl certtool gnutls-serv gnutls-cli
 
@@ -79,10 +80,12 @@ pass "inspect on each key file reports algorithm and size"
 
 # handshakes with every leaf type (under the P-384 CA, and Ed25519 under
 # the Ed25519 CA), with an OpenSSL and a GnuTLS server and client
-handshake() { # DIR NAME
+handshake() { # DIR NAME: server logs are named after both
 	local d=$1 n=$2 p
+	local tag
+	tag=$(basename "$d")-$n
 	p=$(free_port)
-	start_bg "s_server-$n" openssl s_server -accept "127.0.0.1:$p" -cert "$d/$n.pem" \
+	start_bg "s_server-$tag" openssl s_server -accept "127.0.0.1:$p" -cert "$d/$n.pem" \
 		-cert_chain "$d/ca.pem" -key "$d/$n.key" -www
 	wait_port "$p"
 	for v in -tls1_3 -tls1_2; do
@@ -90,16 +93,16 @@ handshake() { # DIR NAME
 			-verify_hostname "$n" -verify_return_error -CAfile "$d/ca.pem"
 		expect_contains "$OUT" "Verify return code: 0 (ok)"
 	done
-	stop_bg "s_server-$n"
+	stop_bg "s_server-$tag"
 	p=$(free_port)
-	start_bg "gnutls-serv-$n" gnutls-serv --port "$p" --x509certfile "$d/$n.chain.pem" \
+	start_bg "gnutls-serv-$tag" gnutls-serv --port "$p" --x509certfile "$d/$n.chain.pem" \
 		--x509keyfile "$d/$n.key" --disable-client-cert
 	wait_port "$p"
 	expect_rc 0 gnutls-cli --port "$p" --x509cafile "$d/ca.pem" --verify-hostname "$n" 127.0.0.1
 	expect_contains "$OUT" "Status: The certificate is trusted."
 	expect_contains "$OUT" "Handshake was completed"
 	LAST_GNUTLS=$OUT
-	stop_bg "gnutls-serv-$n"
+	stop_bg "gnutls-serv-$tag"
 }
 declare -A GNUTLS_SIG=([ecdsa-p256]="ECDSA-SECP256R1-SHA256" [ecdsa-p384]="ECDSA-SECP384R1-SHA384"
 	[rsa-2048]="RSA-PSS-RSAE-SHA256" [rsa-3072]="RSA-PSS-RSAE-SHA256" [ed25519]="EdDSA-Ed25519")

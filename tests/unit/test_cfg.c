@@ -148,6 +148,8 @@ Test(cfg, bad_values_name_line_key_and_why)
 	load_fails("count = 99999999999999999999\n",
 	           "t.conf:1: key 'count': '99999999999999999999' is out of range");
 	load_fails("count = 3x\n", "t.conf:1: key 'count': '3x' is not an integer");
+	load_fails("policy =\n", "t.conf:1: key 'policy': empty value (use one of "
+	           "redirect-to-https|https-only|allow-all)");
 	load_fails("trace = maybe\n",
 	           "t.conf:1: key 'trace': 'maybe' is not a boolean (use true/false, "
 	           "yes/no, on/off, 1/0)");
@@ -381,6 +383,9 @@ Test(cfg, bad_flags)
 	argv_fails("too many arguments: 'b' (usage: tprog [options])", "a", "b", NULL);
 	argv_fails("option '-c' needs a file name", "-c", NULL);
 	argv_fails("--config given twice", "-c", "/dev/null", "--config=/dev/null", NULL);
+	argv_fails("unknown option '--tarce' (did you mean --trace?)", "--tarce", NULL);
+	argv_fails("option '--policy' needs a non-empty value", "--policy=", NULL);
+	argv_fails("option '--name' needs a non-empty value", "--name", "", NULL);
 }
 
 Test(cfg, dash_and_underscore_spellings)

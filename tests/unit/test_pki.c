@@ -124,6 +124,10 @@ Test(pki, times)
 	cr_expect_eq(pki_parse_time("01/02/2020", &t, &e), -1);
 	cr_expect_eq(pki_parse_time("2020-01-01T25:00:00Z", &t, &e), -1);
 	cr_expect_eq(pki_parse_time("2020-01-01x", &t, &e), -1);
+	cr_expect_eq(pki_parse_time("2026-02-30", &t, &e), -1, "February 30th accepted");
+	cr_expect_str_eq(e.msg, "bad time '2026-02-30': no such date or time");
+	cr_expect_eq(pki_parse_time("2024-02-29", &t, &e), 0, "leap day refused");
+	cr_expect_eq(pki_parse_time("2026-04-31T00:00:00Z", &t, &e), -1);
 	cr_expect_eq(pki_parse_time("", &t, &e), -1);
 }
 
