@@ -43,7 +43,7 @@ LIBEDGE := $(BUILD)/libedge.a
 ORIGIND_SRC := $(wildcard origind/*.c)
 ORIGIND_OBJ := $(ORIGIND_SRC:%.c=$(BUILD)/%.o)
 
-PROGRAMS := $(BIN)/edgecert
+PROGRAMS := $(BIN)/edgecert $(BIN)/origind
 TEST_TOOLS := $(BUILD)/tests/freeport
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)

@@ -1042,7 +1042,9 @@ cfg_print_help(const struct cfg_spec *spec, FILE *f)
 		for (j = 0; flag[j]; j++)
 			if (flag[j] == '_')
 				flag[j] = '-';
-		if (k->type == CFG_BOOL)
+		if (k->type == CFG_BOOL && k->def != NULL && strcmp(k->def, "true") == 0)
+			len = snprintf(head, sizeof head, "  --[no-]%s", flag);
+		else if (k->type == CFG_BOOL)
 			len = snprintf(head, sizeof head, "  --%s", flag);
 		else
 			len = snprintf(head, sizeof head, "  --%s %s", flag,
