@@ -867,6 +867,7 @@ start(struct org_server *srv, struct err *e)
 	}
 	d = MHD_start_daemon(
 		flags, (uint16_t)port, NULL, NULL, access_cb, srv,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, /* first, to catch the rest */
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
 		MHD_OPTION_HTTPS_PRIORITIES, srv->o.tls_priority,
@@ -880,7 +881,6 @@ start(struct org_server *srv, struct err *e)
 		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
 		MHD_OPTION_NOTIFY_CONNECTION, conn_cb, srv,
 		MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_END);
 	if (d == NULL)
 		err_set(e, ERR_FAIL, "cannot listen on %s: %s", srv->o.listen_https,

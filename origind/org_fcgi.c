@@ -1012,11 +1012,10 @@ make_response(struct fx *x, const struct cgi_head *h)
 	return resp;
 }
 
-/* Send r to the FastCGI application b (script_name: the URL path it
- * serves; SCRIPT_FILENAME is docroot + script_name when a docroot is set)
- * and answer with its response, streamed.  On failure out->resp is NULL
- * and out->status 502 (503 when the application is overloaded, 504 past
- * cgi_timeout, 500 out of memory) with out->detail saying why. */
+/* Send r to application b (SCRIPT_FILENAME: docroot + script_name when a
+ * docroot is set) and answer with its response, streamed.  On failure
+ * out->resp is NULL, out->status 502 (503 OVERLOADED, 504 past
+ * cgi_timeout, 500 out of memory) and out->detail says why. */
 void
 org_fcgi_handle(struct org_req *r, struct org_fcgi_backend *b, const char *script_name,
                 const char *path_info, struct org_reply *out)
@@ -1053,9 +1052,10 @@ org_fcgi_handle(struct org_req *r, struct org_fcgi_backend *b, const char *scrip
 		if (rc < 0)
 			goto fail;
 		/* a dead kept connection: once more on a new one */
+		describe_eof(x, out->detail, sizeof out->detail, "before any output");
 		LOG_DEBUG("fcgi.retry", "id=%s backend=%s why=%s", x->id, log_q(x->name),
-		          log_q(x->out_errno != 0 ? strerror(x->out_errno) :
-		                "closed before any answer"));
+		          log_q(out->detail));
+		out->detail[0] = '\0';
 		fx_rewind(x);
 	}
 	out->resp = make_response(x, &h);

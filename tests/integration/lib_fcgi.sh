@@ -6,10 +6,12 @@
 #                         (php/ also copied as tcp/ for the TCP backend)
 #   start_phpfpm [NAME]   php-fpm with a private config in $T: pool "www" on
 #                         unix:$PHP_SOCK, pool "tcp" on 127.0.0.1:$PHP_PORT,
-#                         each pm static with 2 workers, output_buffering off,
+#                         each pm static with 2 workers, output_buffering off
+#                         (PHP_PORT: a port chosen before, else a free one),
 #                         access log $T/php-access.log; waits until both
 #                         listen; sets PHP_PID (the master)
-#   stop_phpfpm_hard      SIGKILL php-fpm's master and workers (a crash)
+#   stop_phpfpm_hard [NAME]  SIGKILL php-fpm's master and workers (a crash)
+#                         and reap the master
 #   start_fcgiwrap [NAME] fcgiwrap -f (CGI stderr over FastCGI) on
 #                         unix:$WRAP_SOCK
 #   start_fake [NAME]     tests/integration/fcgi-fake.pl on unix:$FAKE_SOCK
@@ -36,9 +38,10 @@ rm -rf "$DOCROOT"
 cp -r "$TEST_DIR/fcgi-docroot" "$DOCROOT"
 cp -r "$DOCROOT/php" "$DOCROOT/tcp"
 
+# shellcheck disable=SC2120 # NAME is optional
 start_phpfpm() {
 	local name=${1:-phpfpm} root=()
-	PHP_PORT=$(free_port)
+	[[ -n ${PHP_PORT:-} ]] || PHP_PORT=$(free_port)
 	cat >"$T/php-fpm.conf" <<EOF
 [global]
 pid = $T/php-fpm.pid
@@ -77,13 +80,18 @@ EOF
 	fail "php-fpm made no socket $PHP_SOCK: $(tail -n 5 "$T/$name.log" | tr '\n' ' ')"
 }
 
+# shellcheck disable=SC2120
 stop_phpfpm_hard() {
-	local kids
+	local name=${1:-phpfpm} kids
 	kids=$(pgrep -P "$PHP_PID" || true)
 	# shellcheck disable=SC2086 # one pid per word
 	kill -9 "$PHP_PID" $kids 2>/dev/null || true
+	# reaped, and off the list of processes that wait_port watches (the
+	# shell's "Killed" notice muted)
+	{ wait_bg "$name" 5; } 2>/dev/null
 }
 
+# shellcheck disable=SC2120
 start_fcgiwrap() {
 	local name=${1:-fcgiwrap}
 	rm -f "$WRAP_SOCK"
@@ -96,6 +104,7 @@ start_fcgiwrap() {
 	fail "fcgiwrap made no socket $WRAP_SOCK"
 }
 
+# shellcheck disable=SC2120
 start_fake() {
 	local name=${1:-fake}
 	need_tool perl
@@ -106,7 +115,9 @@ start_fake() {
 
 fget() {
 	rm -f "$T/head" "$T/body"
+	# shellcheck disable=SC2034 # read by the tests
 	CRC=0
+	# shellcheck disable=SC2034
 	CODE=$(ocurl -D "$T/head" -o "$T/body" -w '%{http_code}' "$@") || CRC=$?
 	[[ -f $T/body ]] || : >"$T/body"
 	[[ -f $T/head ]] || : >"$T/head"
