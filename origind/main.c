@@ -125,8 +125,7 @@ send_error(struct org_req *r, unsigned status, const char *why, bool close)
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "Server", "origind/" EDGED_VERSION);
 	if (status == 405)
-		MHD_add_response_header(resp, "Allow", "GET, HEAD, POST, PUT, DELETE, "
-		                                       "OPTIONS, PATCH");
+		MHD_add_response_header(resp, "Allow", r->allow ? r->allow : "GET, HEAD");
 	if (close)
 		MHD_add_response_header(resp, "Connection", "close");
 	r->status = status;
@@ -264,6 +263,10 @@ stats_count(struct org_server *srv, const char *path)
 			srv->stats[i].count++;
 			goto out;
 		}
+	if (srv->nstats > MAX_STAT_PATHS) { /* full: the last entry is "(other)" */
+		srv->stats[MAX_STAT_PATHS].count++;
+		goto out;
+	}
 	if (srv->nstats == MAX_STAT_PATHS)
 		path = "(other)";
 	if (srv->nstats == srv->capstats) {
@@ -341,6 +344,7 @@ uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 struct hdr_walk {
 	struct hreq *h;
 	struct org_req *r;
+	size_t head_bytes; /* name: value CRLF of every field */
 };
 
 static enum MHD_Result
@@ -351,6 +355,7 @@ walk_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size
 
 	(void)kind;
 	hreq_field(w->h, key, key_size, value ? value : "", value ? value_size : 0);
+	w->head_bytes += key_size + 4 + (value ? value_size : 0);
 	if (key_size == 12 && strcasecmp(key, "content-type") == 0)
 		w->r->content_type = value;
 	return MHD_YES;
@@ -385,7 +390,7 @@ first_call(struct org_req *r, const char *method, const char *version,
 	struct org_server *srv = r->srv;
 	const union MHD_ConnectionInfo *ci;
 	struct hreq h;
-	struct hdr_walk w = { &h, r };
+	struct hdr_walk w = { &h, r, 0 };
 	struct hreq_limits lim = { (size_t)srv->o.max_url_length, srv->o.max_body_size };
 	unsigned status;
 	char path[8192];
@@ -423,11 +428,18 @@ first_call(struct org_req *r, const char *method, const char *version,
 	hreq_begin(&h, method, r->target, strlen(r->target), version);
 	MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, walk_header, &w);
 	status = hreq_finish(&h, &lim);
+	if (status == 0 && w.head_bytes + strlen(method) + strlen(r->target) + 12 >
+	                       (size_t)srv->o.max_header_size) {
+		status = 431;
+		snprintf(h.why, sizeof h.why, "request head larger than max_header_size");
+	}
 	if (status == 0 && hreq_decode_path(r->target, path, sizeof path, &q) < 0) {
 		status = 400;
 		snprintf(h.why, sizeof h.why, "bad path");
 	}
 	if (status != 0) {
+		if (status == 405)
+			r->allow = "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH";
 		LOG_INFO("request.refused", "id=%s status=%u why=%s method=%s target=%s", r->id,
 		         status, log_q(h.why), log_q(method), log_q(r->target));
 		*ret = send_error(r, status, h.why, true);
@@ -590,11 +602,12 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 	if (*upload_data_size > 0) {
 		size_t n = *upload_data_size;
 
-		if ((long long)(r->body_len + n) > r->srv->o.max_body_size) {
-			/* chunked bodies have no declared length: cut them off here */
-			LOG_INFO("request.refused", "id=%s status=413 why=\"chunked body over "
-			         "max_body_size\"", r->id);
-			return MHD_NO;
+		if (r->too_large || (long long)(r->body_len + n) > r->srv->o.max_body_size) {
+			/* a chunked body has no declared length: drop the rest and
+			 * answer 413 once it has been read */
+			r->too_large = true;
+			*upload_data_size = 0;
+			return MHD_YES;
 		}
 		if (r->body_len + n + 1 > r->body_cap) {
 			size_t cap = r->body_cap ? r->body_cap : 16384;
@@ -612,6 +625,11 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 		r->body_len += n;
 		*upload_data_size = 0;
 		return MHD_YES;
+	}
+	if (r->too_large) {
+		LOG_INFO("request.refused", "id=%s status=413 why=\"chunked body over "
+		         "max_body_size\"", r->id);
+		return send_error(r, 413, "request body larger than the limit", true);
 	}
 	return dispatch(r);
 }
@@ -713,19 +731,26 @@ setup_routes(struct org_server *srv, struct err *e)
 	if (o->docroot != NULL) {
 		struct stat st;
 
+		errno = 0;
 		if (realpath(o->docroot, srv->docroot_real) == NULL ||
-		    stat(srv->docroot_real, &st) < 0 || !S_ISDIR(st.st_mode))
+		    stat(srv->docroot_real, &st) < 0)
 			return err_set(e, ERR_USAGE, "key 'docroot': %s: %s", o->docroot,
-			               errno ? strerror(errno) : "not a directory");
+			               strerror(errno));
+		if (!S_ISDIR(st.st_mode))
+			return err_set(e, ERR_USAGE, "key 'docroot': %s: not a directory",
+			               o->docroot);
 	}
 	if (o->cgi_bin != NULL) {
 		struct stat st;
 
 		errno = 0;
 		if (realpath(o->cgi_bin, srv->cgi_real) == NULL ||
-		    stat(srv->cgi_real, &st) < 0 || !S_ISDIR(st.st_mode))
+		    stat(srv->cgi_real, &st) < 0)
 			return err_set(e, ERR_USAGE, "key 'cgi_bin': %s: %s", o->cgi_bin,
-			               errno ? strerror(errno) : "not a directory");
+			               strerror(errno));
+		if (!S_ISDIR(st.st_mode))
+			return err_set(e, ERR_USAGE, "key 'cgi_bin': %s: not a directory",
+			               o->cgi_bin);
 	}
 	srv->cc = calloc(o->cache_control.n + 1, sizeof *srv->cc);
 	srv->fcgi = calloc(o->fastcgi.n + 1, sizeof *srv->fcgi);
@@ -860,7 +885,7 @@ start(struct org_server *srv, struct err *e)
 	    (srv->o.client_ca != NULL && (ca = read_text(srv->o.client_ca, e)) == NULL))
 		goto out;
 	/* headers live in the connection's memory pool with the read buffer */
-	mem = (size_t)srv->o.max_header_size + 16384;
+	mem = (size_t)srv->o.max_header_size * 2 + 32768;
 	if (ca != NULL) { /* libmicrohttpd then asks clients for a certificate */
 		trust[0].option = MHD_OPTION_HTTPS_MEM_TRUST;
 		trust[0].ptr_value = ca;
@@ -876,7 +901,9 @@ start(struct org_server *srv, struct err *e)
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)srv->o.max_connections_per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(srv->o.connection_timeout / 1000),
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
-		MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+		/* strict mode answers some bad requests itself, twice over (a
+		 * second status line after its own): lib/hreq.c judges instead */
+		MHD_OPTION_STRICT_FOR_CLIENT, (int)0,
 		MHD_OPTION_URI_LOG_CALLBACK, uri_log, srv,
 		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
 		MHD_OPTION_NOTIFY_CONNECTION, conn_cb, srv,

@@ -65,7 +65,7 @@ struct org_tls {
 	char cipher[96];         /* SSL_CIPHER: GnuTLS suite name */
 	char sni[256];           /* SSL_TLS_SNI, "" if none sent */
 	bool resumed;            /* SSL_SESSION_RESUMED: "Resumed" / "Initial" */
-	char client_verify[96];  /* SSL_CLIENT_VERIFY: NONE, SUCCESS, FAILED:why */
+	char client_verify[256];  /* SSL_CLIENT_VERIFY: NONE, SUCCESS, FAILED:why */
 	char client_s_dn[512];   /* SSL_CLIENT_S_DN, "" without a client cert */
 	char client_i_dn[512];   /* SSL_CLIENT_I_DN */
 };
@@ -87,6 +87,7 @@ struct org_req {
 	char *body;              /* the whole request body */
 	size_t body_len, body_cap;
 	bool too_large;          /* body passed max_body_size: 413 */
+	const char *allow;       /* Allow for a 405 (NULL: "GET, HEAD") */
 	bool validated;          /* first handler call done */
 	struct org_tls tls;
 	char remote_addr[INET6_ADDRSTRLEN];

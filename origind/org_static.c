@@ -183,6 +183,30 @@ hdr(struct org_req *r, const char *name)
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
+/* The decoded path as a Location path: percent-encoded again, and with
+ * one leading slash, so "//host" cannot become another site's URL. */
+static void
+encode_path(const char *path, char *out, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	while (path[0] == '/' && path[1] == '/')
+		path++;
+	for (; *path && o + 4 < len; path++) {
+		unsigned char c = (unsigned char)*path;
+
+		if (isalnum(c) || strchr("/-._~!$&'()*+,;=:@", c) != NULL) {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = '\0';
+}
+
 static struct MHD_Response *
 empty_response(void)
 {
@@ -231,8 +255,9 @@ org_static_handle(struct org_req *r, struct org_reply *out)
 			resp = empty_response();
 			if (resp == NULL)
 				return;
-			snprintf(loc, sizeof loc, "%s/%s%s", r->path, *r->query ? "?" : "",
-			         r->query);
+			encode_path(r->path, loc, sizeof loc - 2);
+			snprintf(loc + strlen(loc), sizeof loc - strlen(loc), "/%s%s",
+			         *r->query ? "?" : "", r->query);
 			MHD_add_response_header(resp, "Location", loc);
 			out->status = 301;
 			out->resp = resp;
@@ -328,6 +353,8 @@ not_modified:
 	resp = empty_response();
 	if (resp == NULL)
 		return;
+	/* libmicrohttpd 0.9.75 writes "Content-Length: 0" on this 304 whatever
+	 * we add (RFC 9110 8.6 wants none or the 200's); known, see README */
 	add_validators(resp, etag, lm);
 	org_add_cache_control(srv, r->path, resp);
 	out->status = 304;

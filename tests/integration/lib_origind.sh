@@ -43,7 +43,7 @@ ocurl() {
 }
 
 origind_raw() {
-	RAW=$(printf "$1" | timeout "$CMD_TIMEOUT" openssl s_client -quiet -no_ign_eof \
+	RAW=$(printf "$1" | timeout "$CMD_TIMEOUT" openssl s_client -quiet -ign_eof \
 		-connect "127.0.0.1:$ORIGIN_PORT" -servername origin.test \
 		-CAfile "$T/pki/ca.pem" 2>/dev/null || true)
 }
