@@ -30,27 +30,6 @@ start_cgi() {
 	start_origind "$name" --cgi-bin "$CGI_DIR" "$@"
 }
 
-# shellcheck disable=SC2034 # CODE, CRC and BODY are for the tests
-cget() {
-	rm -f "$T/head" "$T/body"
-	CRC=0
-	CODE=$(ocurl -D "$T/head" -o "$T/body" -w '%{http_code}' "$@") || CRC=$?
-	[[ -f $T/body ]] || : >"$T/body"
-	[[ -f $T/head ]] || : >"$T/head"
-	BODY=$(tr -d '\0' <"$T/body")
-}
-
-header() {
-	{ grep -i "^$1:" "$T/head" || true; } | sed 's/^[^:]*: *//; s/\r$//'
-}
-
-var() {
-	local line
-	line=$(printf '%s\n' "$BODY" | grep -m1 "^$1=") ||
-		fail "no $1 in the script's environment: $(_show "$BODY")"
-	printf '%s\n' "${line#*=}"
-}
-
 no_var() {
 	if printf '%s\n' "$BODY" | grep -q "^$1="; then
 		fail "$1 should not be in the script's environment: $(printf '%s\n' "$BODY" | grep "^$1=")"

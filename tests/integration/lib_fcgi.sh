@@ -113,27 +113,11 @@ start_fake() {
 	wait_log "$name" "listening"
 }
 
-fget() {
-	rm -f "$T/head" "$T/body"
-	# shellcheck disable=SC2034 # read by the tests
-	CRC=0
-	# shellcheck disable=SC2034
-	CODE=$(ocurl -D "$T/head" -o "$T/body" -w '%{http_code}' "$@") || CRC=$?
-	[[ -f $T/body ]] || : >"$T/body"
-	[[ -f $T/head ]] || : >"$T/head"
-	BODY=$(tr -d '\0' <"$T/body")
-}
+fget() { cget "$@"; }
 
-fheader() {
-	{ grep -i "^$1:" "$T/head" || true; } | sed 's/^[^:]*: *//; s/\r$//'
-}
+fheader() { header "$@"; }
 
-fvar() {
-	local line
-	line=$(printf '%s\n' "$BODY" | grep -m1 "^$1=") ||
-		fail "no $1 in the answer: $(_show "$BODY")"
-	printf '%s\n' "${line#*=}"
-}
+fvar() { var "$@"; }
 
 unix_conns() {
 	ss -xHn state connected 2>/dev/null |

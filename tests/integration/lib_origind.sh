@@ -8,8 +8,9 @@
 #                          listens; sets ORIGIN_PORT and ORIGIN_PID
 #   ocurl [curl args...] PATH
 #                          curl -sS over verified TLS to origin.test:PORT
-#   origind_raw TEXT       send TEXT (printf escapes) over TLS with
-#                          openssl s_client; the raw answer is in $RAW
+#   raw REQUEST            send REQUEST (printf %b escapes) over TLS and
+#                          read until the server closes; $RAW, $STATUS
+#   healthy                GET / still answers "healthy" after a refusal
 
 ORIGIND="$EDGED_BIN/origind"
 [[ -x $ORIGIND ]] || fail "no origind at $ORIGIND (set EDGED_BIN)"
@@ -23,6 +24,7 @@ origind_pki() {
 		fail "edgecert issue client failed"
 }
 
+# shellcheck disable=SC2034 # ORIGIN_PID is read by the tests
 start_origind() {
 	local name=$1
 	shift
@@ -42,8 +44,46 @@ ocurl() {
 		"${args[@]}" "https://origin.test:$ORIGIN_PORT$path"
 }
 
-origind_raw() {
-	RAW=$(printf "$1" | timeout "$CMD_TIMEOUT" openssl s_client -quiet -ign_eof \
+# raw REQUEST: send REQUEST (printf %b escapes) over TLS and read until the
+# server closes the connection; the answer in $RAW, its status line in
+# $STATUS.  Fails if the server did not close within 8 s.
+# shellcheck disable=SC2034 # RAW and STATUS are read by the tests
+raw() {
+	local rc=0
+	RAW=$(printf '%b' "$1" | timeout 8 openssl s_client -quiet -ign_eof \
 		-connect "127.0.0.1:$ORIGIN_PORT" -servername origin.test \
-		-CAfile "$T/pki/ca.pem" 2>/dev/null || true)
+		-verify_return_error -CAfile "$T/pki/ca.pem" 2>/dev/null) || rc=$?
+	[[ $rc -ne 124 ]] || fail "the server did not close the connection: $(_show "$RAW")"
+	STATUS=$(head -n 1 <<<"$RAW" | tr -d '\r')
+}
+
+# healthy: GET / still answers "healthy" (the docroot's index.html)
+healthy() {
+	local body
+	body=$(ocurl /) || fail "GET / failed after a refused request"
+	expect_eq "$body" "healthy" "GET / after a refused request"
+}
+
+# cget [curl args...] PATH: fetch into $CODE (status), $CRC (curl's exit
+# code), $BODY (NULs dropped), headers in $T/head; header NAME reads one,
+# var NAME reads a NAME=value line of the body
+# shellcheck disable=SC2034 # CODE, CRC and BODY are for the tests
+cget() {
+	rm -f "$T/head" "$T/body"
+	CRC=0
+	CODE=$(ocurl -D "$T/head" -o "$T/body" -w '%{http_code}' "$@") || CRC=$?
+	[[ -f $T/body ]] || : >"$T/body"
+	[[ -f $T/head ]] || : >"$T/head"
+	BODY=$(tr -d '\0' <"$T/body")
+}
+
+header() {
+	{ grep -i "^$1:" "$T/head" || true; } | sed 's/^[^:]*: *//; s/\r$//'
+}
+
+var() {
+	local line
+	line=$(printf '%s\n' "$BODY" | grep -m1 "^$1=") ||
+		fail "no $1 in the answer: $(_show "$BODY")"
+	printf '%s\n' "${line#*=}"
 }

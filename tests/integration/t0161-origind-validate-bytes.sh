@@ -17,24 +17,6 @@ echo "healthy" >"$T/www/index.html"
 echo "file a" >"$T/www/a"
 start_origind origind --docroot "$T/www" --connection-timeout 2s
 
-# raw REQUEST: send REQUEST (printf %b escapes) over TLS and read until the
-# server closes the connection; the answer in $RAW, its status line in
-# $STATUS.  Fails if the server did not close within 8 s.
-raw() {
-	local rc=0
-	RAW=$(printf '%b' "$1" | timeout 8 openssl s_client -quiet -ign_eof \
-		-connect "127.0.0.1:$ORIGIN_PORT" -servername origin.test \
-		-verify_return_error -CAfile "$T/pki/ca.pem" 2>/dev/null) || rc=$?
-	[[ $rc -ne 124 ]] || fail "the server did not close the connection: $(_show "$RAW")"
-	STATUS=$(head -n 1 <<<"$RAW" | tr -d '\r')
-}
-
-healthy() {
-	local body
-	body=$(ocurl /) || fail "GET / failed after a refused request"
-	expect_eq "$body" "healthy" "GET / after a refused request"
-}
-
 # bad400 REQUEST [WHY]: 400 (with WHY in the body), closed; then healthy
 bad400() {
 	raw "$1"

@@ -15,18 +15,6 @@ echo "in sub" >"$T/www/sub/page.txt"
 echo "SECRET beside the docroot" >"$T/secret.txt"
 start_origind origind --docroot "$T/www" --connection-timeout 2s
 
-# raw REQUEST: send REQUEST (printf %b escapes) over TLS and read until the
-# server closes the connection; the answer in $RAW, its status line in
-# $STATUS.  Fails if the server did not close within 8 s.
-raw() {
-	local rc=0
-	RAW=$(printf '%b' "$1" | timeout 8 openssl s_client -quiet -ign_eof \
-		-connect "127.0.0.1:$ORIGIN_PORT" -servername origin.test \
-		-verify_return_error -CAfile "$T/pki/ca.pem" 2>/dev/null) || rc=$?
-	[[ $rc -ne 124 ]] || fail "the server did not close the connection: $(_show "$RAW")"
-	STATUS=$(head -n 1 <<<"$RAW" | tr -d '\r')
-}
-
 # get TARGET: GET TARGET (exactly as written) with Connection: close
 get() {
 	raw "GET $1 HTTP/1.1\r\nHost: origin.test\r\nConnection: close\r\n\r\n"
