@@ -33,7 +33,7 @@ PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CRIT_CFLAGS := $(shell $(PKG_CONFIG) --cflags criterion 2>/dev/null)
 CRIT_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)
 
-ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SANFLAGS) -Ilib -Iorigind $(PKG_CFLAGS) -MMD -MP -pthread
+ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SANFLAGS) -Ilib -Iorigind -Iedged $(PKG_CFLAGS) -MMD -MP -pthread
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 
 LIB_SRC := $(wildcard lib/*.c)
@@ -43,7 +43,10 @@ LIBEDGE := $(BUILD)/libedge.a
 ORIGIND_SRC := $(wildcard origind/*.c)
 ORIGIND_OBJ := $(ORIGIND_SRC:%.c=$(BUILD)/%.o)
 
-PROGRAMS := $(BIN)/edgecert $(BIN)/origind
+EDGED_SRC := $(wildcard edged/*.c)
+EDGED_OBJ := $(EDGED_SRC:%.c=$(BUILD)/%.o)
+
+PROGRAMS := $(BIN)/edgecert $(BIN)/origind $(BIN)/edged
 TEST_TOOLS := $(BUILD)/tests/freeport
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -72,6 +75,10 @@ $(BIN)/edgecert: $(BUILD)/tools/edgecert.o $(LIBEDGE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BIN)/origind: $(ORIGIND_OBJ) $(LIBEDGE)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -pthread
+
+$(BIN)/edged: $(EDGED_OBJ) $(LIBEDGE)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -pthread
 

@@ -340,6 +340,9 @@ tconn_read(struct tconn *c, void *buf, size_t len, int64_t deadline_ms, struct e
 			if (n == GNUTLS_E_PREMATURE_TERMINATION)
 				return fail(c, TCONN_CLOSED, e, "%s closed the connection without "
 				            "close_notify", c->peer);
+			if (n == GNUTLS_E_PULL_ERROR) /* the socket's recv() failed, as below */
+				return fail(c, errno == ECONNRESET ? TCONN_CLOSED : TCONN_IO, e,
+				            "read from %s: %s", c->peer, strerror(errno));
 			if (n != GNUTLS_E_AGAIN && n != GNUTLS_E_INTERRUPTED)
 				return fail(c, gnutls_error_is_fatal((int)n) ? TCONN_TLS : TCONN_IO, e,
 				            "read from %s: %s", c->peer, gnutls_strerror((int)n));

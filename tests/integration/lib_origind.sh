@@ -46,12 +46,13 @@ ocurl() {
 
 # raw REQUEST: send REQUEST (printf %b escapes) over TLS and read until the
 # server closes the connection; the answer in $RAW, its status line in
-# $STATUS.  Fails if the server did not close within 8 s.
+# $STATUS.  Fails if the server did not close within 8 s.  RAW_PORT and
+# RAW_SNI send it elsewhere than origind (lib_edged.sh's eraw).
 # shellcheck disable=SC2034 # RAW and STATUS are read by the tests
 raw() {
 	local rc=0
 	RAW=$(printf '%b' "$1" | timeout 8 openssl s_client -quiet -ign_eof \
-		-connect "127.0.0.1:$ORIGIN_PORT" -servername origin.test \
+		-connect "127.0.0.1:${RAW_PORT:-$ORIGIN_PORT}" -servername "${RAW_SNI:-origin.test}" \
 		-verify_return_error -CAfile "$T/pki/ca.pem" 2>/dev/null) || rc=$?
 	[[ $rc -ne 124 ]] || fail "the server did not close the connection: $(_show "$RAW")"
 	STATUS=$(head -n 1 <<<"$RAW" | tr -d '\r')
@@ -64,14 +65,14 @@ healthy() {
 	expect_eq "$body" "healthy" "GET / after a refused request"
 }
 
-# cget [curl args...] PATH: fetch into $CODE (status), $CRC (curl's exit
-# code), $BODY (NULs dropped), headers in $T/head; header NAME reads one,
+# cget [curl args...] PATH: fetch (with ${CURL_FN:-ocurl}) into $CODE
+# (status), $CRC (curl's exit code), $BODY (NULs dropped), headers in $T/head; header NAME reads one,
 # var NAME reads a NAME=value line of the body
 # shellcheck disable=SC2034 # CODE, CRC and BODY are for the tests
 cget() {
 	rm -f "$T/head" "$T/body"
 	CRC=0
-	CODE=$(ocurl -D "$T/head" -o "$T/body" -w '%{http_code}' "$@") || CRC=$?
+	CODE=$("${CURL_FN:-ocurl}" -D "$T/head" -o "$T/body" -w '%{http_code}' "$@") || CRC=$?
 	[[ -f $T/body ]] || : >"$T/body"
 	[[ -f $T/head ]] || : >"$T/head"
 	BODY=$(tr -d '\0' <"$T/body")

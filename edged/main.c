@@ -1,0 +1,1045 @@
+/*
+ * edged: the HTTPS edge.  Steps 1, 3, 5 and 6 of the six: viewers speak
+ * TLS to edged (libmicrohttpd + GnuTLS, certificates chosen by SNI,
+ * CloudFront's security policies), edged forwards each request to the
+ * origin over a second TLS connection that it verifies (lib/hclient.c over
+ * lib/tconn.c), and streams the answer back.
+ *
+ * Concurrency model: libmicrohttpd in thread-per-connection mode.  A
+ * request waiting on a slow origin blocks only its own connection's
+ * thread; every other viewer connection has its own thread and carries
+ * on (tests/integration/t0460).  max_connections bounds the threads, each
+ * with a small stack.  The origin leg uses blocking sockets bounded by
+ * deadlines, so no thread waits longer than the origin timeouts.
+ *
+ * Every request passes through:
+ *   uri_log()     allocates struct edg_req, keeps the raw request-target,
+ *                 arms the head deadline (slowloris watchdog)
+ *   access() #1   the head validated (lib/hreq.c + size + loop checks):
+ *                 400/405/413/414/417/431/501/508 and close; the plain-
+ *                 HTTP listener's policy (301/403); the upstream head built
+ *   access() #2.. request body streamed to the origin as it arrives
+ *   access() last origin response head read (failover, 502/504 mapping);
+ *                 the response queued with a body reader that streams
+ *                 from the origin connection
+ *   completed()   the origin exchange ended (connection pooled or closed)
+ * A response is never queued in the first call: libmicrohttpd then
+ * closes the connection (it cannot know the body was empty).
+ *
+ * Threads and locks: srv is read-only after start except the connection
+ * registry (conns_mu), shared with the watchdog thread.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <gnutls/gnutls.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "edg.h"
+#include "hreq.h"
+#include "log.h"
+#include "tls.h"
+#include "version.h"
+
+#define EDG_ROW(...) CFG_ROW(struct edg_opts, __VA_ARGS__)
+static const struct cfg_key edg_keys[] = { EDG_KEYS(EDG_ROW) };
+static const struct cfg_spec edg_spec = {
+	"edged", "--origin URL --cert FILE --key FILE [options]",
+	"The HTTPS edge: viewers speak TLS to edged, which forwards each request to "
+	"the origin over a second TLS connection whose certificate it verifies, and "
+	"streams the answer back. TLS renegotiation is refused on both legs.",
+	edg_keys, sizeof edg_keys / sizeof edg_keys[0], 0, 0, true,
+};
+
+#define REQ_MAGIC 0xed9e0001u
+
+/* One viewer connection, for the slow-client watchdog. */
+struct edg_conn {
+	struct edg_conn *prev, *next;
+	int fd;
+	int64_t deadline_ms;   /* 0: not waiting for a head */
+	const char *what;      /* "handshake+head", "head", "idle" */
+};
+
+struct edg_listener {
+	struct edg_server *srv;
+	bool tls;
+};
+
+struct edg_server {
+	struct edg_opts o;
+	enum edg_opp opp;
+	struct edg_origin primary, failover;
+	bool has_failover;
+	char via[320];          /* "1.1 node (edged)" */
+	char loop_mark[300];    /* " node (edged)" as found in a looping Via */
+	const char *priority;
+	int https_port;
+	struct edg_listener l_https, l_http;
+	struct MHD_Daemon *d_https, *d_http;
+	gnutls_datum_t ticket_key;
+
+	pthread_mutex_t conns_mu;
+	struct edg_conn *conns;
+	unsigned long nconns;
+	pthread_t watchdog;
+	bool stopping;
+};
+
+struct edg_req {
+	unsigned magic;
+	struct edg_server *srv;
+	bool tls;                /* arrived over HTTPS */
+	struct MHD_Connection *conn;
+	struct edg_conn *vc;
+	char *target;            /* raw request-target */
+	const char *method;
+	char id[40];
+	char client_ip[64];
+	char host[300];          /* the viewer's Host (or absolute-form authority) */
+	bool validated;
+	bool head_only;          /* HEAD: no response body */
+	bool retryable;          /* GET/HEAD without a body */
+	long long content_length;
+	bool chunked;
+
+	unsigned local_status;   /* answer from the edge itself (redirect, 403) */
+	const char *local_why;
+	char location[9000];
+
+	struct edg_origin *org;  /* the origin in use */
+	char *head;              /* request head for the origin */
+	size_t head_len;
+	struct hc_exchange x;
+	bool began;              /* hc_begin succeeded */
+	bool failed;             /* origin failure: answer 502/504 */
+	enum hc_fail fail;
+	char why[300];
+	bool too_large;          /* chunked body over the limit */
+	long long body_sent;
+
+	unsigned status;
+	uint64_t bytes_out;
+	int64_t t0;
+};
+
+static int64_t
+now_ms(void)
+{
+	return tconn_now_ms();
+}
+
+/* ---- small responses from the edge itself --------------------------------- */
+
+static const char *
+reason(unsigned status)
+{
+	switch (status) {
+	case 301: return "Moved Permanently";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 417: return "Expectation Failed";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 504: return "Gateway Timeout";
+	case 508: return "Loop Detected";
+	default: return "Error";
+	}
+}
+
+static void
+edge_headers(struct edg_req *r, struct MHD_Response *resp)
+{
+	MHD_add_response_header(resp, "Via", r->srv->via);
+	MHD_add_response_header(resp, "X-Edge-Request-Id", r->id);
+}
+
+/* Queue a one-line text answer from the edge; close ends the connection
+ * (framing or validation errors). */
+static enum MHD_Result
+send_local(struct edg_req *r, unsigned status, const char *why, bool close,
+           const char *xcache)
+{
+	char body[512];
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	int n;
+
+	n = snprintf(body, sizeof body, "%u %s%s%s\n", status, reason(status),
+	             why && *why ? ": " : "", why ? why : "");
+	if (n < 0 || (size_t)n >= sizeof body)
+		n = (int)strlen(body);
+	resp = MHD_create_response_from_buffer((size_t)n, body, MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Content-Type", "text/plain; charset=utf-8");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "Server", "edged");
+	if (xcache != NULL)
+		MHD_add_response_header(resp, "X-Cache", xcache);
+	edge_headers(r, resp);
+	if (status == 405)
+		MHD_add_response_header(resp, "Allow",
+		                        "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH");
+	if (status == 301 && r->location[0] != '\0')
+		MHD_add_response_header(resp, "Location", r->location);
+	if (close)
+		MHD_add_response_header(resp, "Connection", "close");
+	r->status = status;
+	r->bytes_out = (uint64_t)n;
+	ret = MHD_queue_response(r->conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* The viewer's answer when the origin leg failed. */
+static enum MHD_Result
+send_origin_error(struct edg_req *r)
+{
+	unsigned status = r->fail == HC_TIMEOUT ? 504 : 502;
+	const char *what;
+
+	switch (r->fail) {
+	case HC_CONNECT: what = "cannot connect to the origin"; break;
+	case HC_TLS: what = "TLS handshake with the origin failed"; break;
+	case HC_VERIFY: what = "the origin's certificate failed verification"; break;
+	case HC_TIMEOUT: what = "the origin did not answer in time"; break;
+	case HC_PROTOCOL: what = "the origin sent a malformed response"; break;
+	case HC_CLOSED: what = "the origin closed the connection"; break;
+	default: what = "error talking to the origin"; break;
+	}
+	LOG_WARN("origin.failed", "id=%s status=%u class=%s origin=%s why=%s", r->id, status,
+	         hc_fail_name(r->fail), log_q(r->org ? r->org->url : "-"), log_q(r->why));
+	return send_local(r, status, what, false, "Error from edged");
+}
+
+/* ---- the slow-client watchdog ----------------------------------------------- */
+
+static void
+conn_arm(struct edg_server *srv, struct edg_conn *vc, int64_t deadline, const char *what,
+         bool only_sooner)
+{
+	if (vc == NULL)
+		return;
+	pthread_mutex_lock(&srv->conns_mu);
+	if (!only_sooner || vc->deadline_ms == 0 || deadline < vc->deadline_ms) {
+		vc->deadline_ms = deadline;
+		vc->what = what;
+	}
+	pthread_mutex_unlock(&srv->conns_mu);
+}
+
+/* Every 200 ms: connections that have not completed a handshake or a
+ * request head by their deadline are shut down.  libmicrohttpd resets its
+ * own idle timeout on every byte, so a client sending one byte a second
+ * would otherwise hold a thread for ever.  The registry entry is removed
+ * (under conns_mu) before libmicrohttpd closes the socket, so the fd shut
+ * down here is always the connection's own. */
+static void *
+watchdog_main(void *arg)
+{
+	struct edg_server *srv = arg;
+
+	for (;;) {
+		struct timespec ts = { 0, 200 * 1000000L };
+		struct edg_conn *c;
+		int64_t now;
+
+		nanosleep(&ts, NULL);
+		now = now_ms();
+		pthread_mutex_lock(&srv->conns_mu);
+		if (srv->stopping) {
+			pthread_mutex_unlock(&srv->conns_mu);
+			return NULL;
+		}
+		for (c = srv->conns; c != NULL; c = c->next) {
+			if (c->deadline_ms == 0 || now < c->deadline_ms)
+				continue;
+			LOG_INFO("viewer.timeout", "fd=%d waiting_for=%s", c->fd, c->what);
+			shutdown(c->fd, SHUT_RDWR);
+			c->deadline_ms = 0;
+		}
+		pthread_mutex_unlock(&srv->conns_mu);
+	}
+}
+
+static void
+conn_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
+        enum MHD_ConnectionNotificationCode toe)
+{
+	struct edg_listener *l = cls;
+	struct edg_server *srv = l->srv;
+	const union MHD_ConnectionInfo *ci;
+	struct edg_conn *vc;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		if (l->tls) {
+			ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+			if (ci != NULL && ci->tls_session != NULL)
+				gnutls_session_ticket_enable_server(ci->tls_session, &srv->ticket_key);
+		}
+		vc = calloc(1, sizeof *vc);
+		if (vc == NULL)
+			return;
+		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		vc->fd = ci ? ci->connect_fd : -1;
+		vc->deadline_ms = now_ms() + srv->o.header_timeout;
+		vc->what = l->tls ? "handshake+head" : "head";
+		pthread_mutex_lock(&srv->conns_mu);
+		vc->next = srv->conns;
+		if (srv->conns != NULL)
+			srv->conns->prev = vc;
+		srv->conns = vc;
+		srv->nconns++;
+		pthread_mutex_unlock(&srv->conns_mu);
+		*socket_context = vc;
+		return;
+	}
+	vc = *socket_context;
+	if (vc == NULL)
+		return;
+	pthread_mutex_lock(&srv->conns_mu);
+	if (vc->prev != NULL)
+		vc->prev->next = vc->next;
+	else
+		srv->conns = vc->next;
+	if (vc->next != NULL)
+		vc->next->prev = vc->prev;
+	srv->nconns--;
+	pthread_mutex_unlock(&srv->conns_mu);
+	free(vc);
+	*socket_context = NULL;
+}
+
+/* ---- the request path ----------------------------------------------------- */
+
+static void *
+uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct edg_listener *l = cls;
+	struct edg_req *r = calloc(1, sizeof *r);
+	const union MHD_ConnectionInfo *ci;
+	static unsigned long long seq;
+
+	if (r == NULL)
+		return NULL;
+	r->magic = REQ_MAGIC;
+	r->srv = l->srv;
+	r->tls = l->tls;
+	r->conn = conn;
+	r->target = strdup(uri ? uri : "");
+	r->content_length = -1;
+	r->t0 = now_ms();
+	snprintf(r->id, sizeof r->id, "%llx-%llx", (unsigned long long)getpid(),
+	         __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	r->vc = ci ? ci->socket_context : NULL;
+	/* the request line is in: the rest of the head must follow promptly */
+	conn_arm(r->srv, r->vc, now_ms() + r->srv->o.header_timeout, "head", true);
+	return r;
+}
+
+struct hdr_walk {
+	struct hreq *h;
+	struct edg_req *r;
+	size_t head_bytes;
+	bool loop;
+};
+
+static enum MHD_Result
+walk_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+            const char *value, size_t value_size)
+{
+	struct hdr_walk *w = cls;
+
+	(void)kind;
+	hreq_field(w->h, key, key_size, value ? value : "", value ? value_size : 0);
+	w->head_bytes += key_size + 4 + (value ? value_size : 0);
+	if (value != NULL && key_size == 3 && strcasecmp(key, "via") == 0 &&
+	    strstr(value, w->r->srv->loop_mark) != NULL)
+		w->loop = true;
+	return MHD_YES;
+}
+
+static void
+addr_text(const struct sockaddr *sa, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (sa == NULL)
+		return;
+	if (getnameinfo(sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+	                                                sizeof(struct sockaddr_in),
+	                buf, (socklen_t)len, NULL, 0, NI_NUMERICHOST) != 0)
+		buf[0] = '\0';
+	if (strncmp(buf, "::ffff:", 7) == 0 && strchr(buf + 7, ':') == NULL)
+		memmove(buf, buf + 7, strlen(buf + 7) + 1);
+}
+
+/* The Host to redirect to: the viewer's host without its port, then the
+ * HTTPS port unless it is 443. */
+static void
+make_location(struct edg_req *r)
+{
+	char host[300];
+	size_t n;
+
+	snprintf(host, sizeof host, "%s", r->host);
+	if (host[0] == '[') {
+		char *e = strchr(host, ']');
+
+		if (e != NULL)
+			e[1] = '\0';
+	} else {
+		host[strcspn(host, ":")] = '\0';
+	}
+	n = (size_t)snprintf(r->location, sizeof r->location, "https://%s", host);
+	if (r->srv->https_port != 443 && n < sizeof r->location)
+		n += (size_t)snprintf(r->location + n, sizeof r->location - n, ":%d",
+		                      r->srv->https_port);
+	if (n < sizeof r->location)
+		snprintf(r->location + n, sizeof r->location - n, "%s",
+		         r->target[0] == '/' ? r->target : "/");
+}
+
+/* The endpoint for this request and the Host to send it. */
+static struct hc_origin *
+pick_endpoint(struct edg_req *r, struct edg_origin *o, const char **host_hdr)
+{
+	bool https = o->https != NULL && (o->http == NULL || r->tls);
+
+	*host_hdr = https ? o->https_host_hdr : o->http_host_hdr;
+	return https ? o->https : o->http;
+}
+
+/* Open (or reuse) a connection to origin o and send the head.  0, or -1
+ * with r->fail / r->why. */
+static int
+begin_on(struct edg_req *r, struct edg_origin *o)
+{
+	struct edg_server *srv = r->srv;
+	const char *host_hdr;
+	struct hc_origin *ep = pick_endpoint(r, o, &host_hdr);
+	struct edg_fwd f = {
+		.conn = r->conn,
+		.method = r->method,
+		.target = r->target,
+		.prefix = o->prefix,
+		.host = srv->o.forward_host ? r->host : host_hdr,
+		.client_ip = r->client_ip,
+		.viewer_tls = r->tls,
+		.via = srv->via,
+		.request_id = r->id,
+		.content_length = r->content_length,
+		.chunked = r->chunked,
+		.head_only = r->head_only,
+	};
+	struct err e = { 0, "" };
+
+	free(r->head);
+	r->head = NULL;
+	r->org = o;
+	if (edg_build_head(&f, &r->head, &r->head_len) < 0) {
+		r->fail = HC_PROTOCOL;
+		snprintf(r->why, sizeof r->why, "cannot build the request head");
+		return -1;
+	}
+	if (r->began)
+		hc_end(&r->x);
+	r->began = false;
+	if (hc_begin(&r->x, ep, r->head, r->head_len, r->head_only, r->retryable, &e) < 0) {
+		r->fail = r->x.fail;
+		snprintf(r->why, sizeof r->why, "%s", e.msg);
+		hc_end(&r->x);
+		return -1;
+	}
+	r->began = true;
+	if (r->chunked)
+		hc_set_body_chunked(&r->x);
+	return 0;
+}
+
+/* Begin with the primary origin, then the failover when the primary
+ * cannot be reached. */
+static int
+begin_exchange(struct edg_req *r)
+{
+	struct edg_server *srv = r->srv;
+
+	if (begin_on(r, &srv->primary) == 0)
+		return 0;
+	if (!srv->has_failover)
+		return -1;
+	LOG_WARN("origin.failover", "id=%s class=%s from=%s to=%s why=%s", r->id,
+	         hc_fail_name(r->fail), log_q(srv->primary.url), log_q(srv->failover.url),
+	         log_q(r->why));
+	return begin_on(r, &srv->failover);
+}
+
+/* First call: validation and the viewer policy.  0 to go on, -1 after
+ * queueing an error (the connection then closes). */
+static int
+first_call(struct edg_req *r, const char *method, const char *version,
+           enum MHD_Result *ret)
+{
+	struct edg_server *srv = r->srv;
+	const union MHD_ConnectionInfo *ci;
+	struct hreq h;
+	struct hdr_walk w = { &h, r, 0, false };
+	struct hreq_limits lim = { (size_t)srv->o.max_url_length, srv->o.max_body_size };
+	unsigned status;
+	char tmp[16384];
+
+	conn_arm(srv, r->vc, 0, NULL, false); /* the head is complete */
+	r->method = method;
+	ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	addr_text(ci ? ci->client_addr : NULL, r->client_ip, sizeof r->client_ip);
+	hreq_begin(&h, method, r->target, strlen(r->target), version);
+	MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, walk_header, &w);
+	status = hreq_finish(&h, &lim);
+	if (status == 0 && w.head_bytes + strlen(method) + strlen(r->target) + 12 >
+	                       (size_t)srv->o.max_header_size) {
+		status = 431;
+		snprintf(h.why, sizeof h.why, "request head larger than max_header_size");
+	}
+	if (status == 0 && edg_upstream_target(srv->primary.prefix, r->target, tmp,
+	                                       sizeof tmp) < 0) {
+		status = 400;
+		snprintf(h.why, sizeof h.why, "path climbs out of the origin path");
+	}
+	if (status == 0 && w.loop) {
+		status = 508;
+		snprintf(h.why, sizeof h.why, "request already passed through this edge (Via)");
+	}
+	if (status != 0) {
+		LOG_INFO("request.refused", "id=%s status=%u why=%s method=%s target=%s client=%s",
+		         r->id, status, log_q(h.why), log_q(method), log_q(r->target),
+		         r->client_ip);
+		*ret = send_local(r, status, h.why, true, NULL);
+		return -1;
+	}
+	if (strncasecmp(r->target, "http://", 7) == 0 || strncasecmp(r->target, "https://", 8) == 0) {
+		/* absolute-form: its authority is the host (RFC 9112 3.2.2) */
+		const char *a = strchr(r->target, ':') + 3;
+
+		snprintf(r->host, sizeof r->host, "%.*s", (int)strcspn(a, "/?"), a);
+	} else if (h.n_host > 0) {
+		snprintf(r->host, sizeof r->host, "%.*s", (int)h.host_len, h.host);
+	}
+	r->content_length = h.content_length;
+	r->chunked = h.te_chunked;
+	r->head_only = strcmp(method, "HEAD") == 0;
+	r->retryable = (strcmp(method, "GET") == 0 || r->head_only) &&
+	               r->content_length <= 0 && !r->chunked;
+	if (!r->tls && srv->o.viewer_protocol_policy != NULL &&
+	    strcmp(srv->o.viewer_protocol_policy, "allow-all") != 0) {
+		if (strcmp(srv->o.viewer_protocol_policy, "https-only") == 0) {
+			r->local_status = 403;
+			r->local_why = "this site is served over HTTPS only";
+		} else {
+			r->local_status = 301;
+			if (r->host[0] == '\0') {
+				r->local_status = 400;
+				r->local_why = "no Host to redirect to";
+			} else {
+				make_location(r);
+			}
+		}
+	}
+	return 0;
+}
+
+/* libmicrohttpd's body reader: stream from the origin connection. */
+static ssize_t
+body_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct edg_req *r = cls;
+	struct err e = { 0, "" };
+	ssize_t n;
+
+	(void)pos;
+	n = hc_read_body(&r->x, buf, max, &e);
+	if (n > 0) {
+		r->bytes_out += (uint64_t)n;
+		return n;
+	}
+	if (n == 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	LOG_WARN("origin.body_failed", "id=%s class=%s origin=%s bytes=%llu why=%s", r->id,
+	         hc_fail_name(r->x.fail), log_q(r->org ? r->org->url : "-"),
+	         (unsigned long long)r->bytes_out, log_q(e.msg));
+	return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static bool
+failover_status(unsigned s)
+{
+	return s == 500 || s == 502 || s == 503 || s == 504;
+}
+
+/* Last call: finish the upload, read the origin's answer, queue it. */
+static enum MHD_Result
+respond(struct edg_req *r)
+{
+	struct edg_server *srv = r->srv;
+	struct err e = { 0, "" };
+	struct MHD_Response *resp;
+	const struct hresp *h;
+	enum MHD_Result ret;
+	size_t i;
+	bool via_done = false;
+
+	if (!r->began && !r->failed && begin_exchange(r) < 0)
+		r->failed = true;
+	if (r->failed)
+		return send_origin_error(r);
+	if (hc_send_end(&r->x, &e) < 0 || hc_read_head(&r->x, &e) < 0) {
+		r->fail = r->x.fail;
+		snprintf(r->why, sizeof r->why, "%s", e.msg);
+		if (r->retryable && srv->has_failover && r->org == &srv->primary) {
+			LOG_WARN("origin.failover", "id=%s class=%s why=%s", r->id,
+			         hc_fail_name(r->fail), log_q(r->why));
+			if (begin_on(r, &srv->failover) == 0 && hc_read_head(&r->x, &e) == 0)
+				goto got_head;
+			if (r->began)
+				r->fail = r->x.fail, snprintf(r->why, sizeof r->why, "%s", e.msg);
+		}
+		return send_origin_error(r);
+	}
+	if (r->retryable && srv->has_failover && r->org == &srv->primary &&
+	    failover_status(r->x.resp.status)) {
+		LOG_WARN("origin.failover", "id=%s status=%u from=%s to=%s", r->id,
+		         r->x.resp.status, log_q(srv->primary.url), log_q(srv->failover.url));
+		if (begin_on(r, &srv->failover) < 0)
+			return send_origin_error(r);
+		if (hc_read_head(&r->x, &e) < 0) {
+			r->fail = r->x.fail;
+			snprintf(r->why, sizeof r->why, "%s", e.msg);
+			return send_origin_error(r);
+		}
+	}
+got_head:
+	h = &r->x.resp;
+	if (r->x.body == HRESP_BODY_NONE)
+		resp = MHD_create_response_from_callback(
+			h->has_content_length && r->head_only ? h->content_length : 0,
+			4096, body_reader, r, NULL);
+	else
+		resp = MHD_create_response_from_callback(
+			r->x.body == HRESP_BODY_LENGTH ? r->x.left : MHD_SIZE_UNKNOWN,
+			32 * 1024, body_reader, r, NULL);
+	if (resp == NULL)
+		return MHD_NO;
+	for (i = 0; i < h->nfields; i++) {
+		const struct hresp_field *f = &h->fields[i];
+		char name[256], *value;
+
+		if (edg_skip_response_field(h, f) || f->nlen >= sizeof name)
+			continue;
+		memcpy(name, f->name, f->nlen);
+		name[f->nlen] = '\0';
+		value = strndup(f->value, f->vlen);
+		if (value == NULL)
+			continue;
+		if (f->nlen == 3 && strcasecmp(name, "via") == 0 && !via_done) {
+			/* our hop goes last in the list */
+			char *v = NULL;
+
+			if (asprintf(&v, "%s, %s", value, srv->via) > 0) {
+				MHD_add_response_header(resp, name, v);
+				free(v);
+			}
+			via_done = true;
+		} else if (MHD_add_response_header(resp, name, value) != MHD_YES) {
+			LOG_DEBUG("response.field_dropped", "id=%s name=%s", r->id, log_q(name));
+		}
+		free(value);
+	}
+	if (!via_done)
+		MHD_add_response_header(resp, "Via", srv->via);
+	MHD_add_response_header(resp, "X-Edge-Request-Id", r->id);
+	MHD_add_response_header(resp, "X-Cache", "Miss from edged");
+	r->status = h->status;
+	ret = MHD_queue_response(r->conn, h->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result
+access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+          const char *version, const char *upload_data, size_t *upload_data_size,
+          void **req_cls)
+{
+	struct edg_req *r = *req_cls;
+	enum MHD_Result ret = MHD_YES;
+
+	(void)cls;
+	(void)url;
+	(void)conn;
+	if (r == NULL || r->magic != REQ_MAGIC || r->target == NULL)
+		return MHD_NO; /* out of memory in uri_log */
+	if (!r->validated) {
+		r->validated = true;
+		if (first_call(r, method, version, &ret) < 0)
+			return ret;
+		return MHD_YES; /* answer on a later call (see the top of the file) */
+	}
+	if (*upload_data_size > 0) {
+		size_t n = *upload_data_size;
+		struct err e = { 0, "" };
+
+		*upload_data_size = 0;
+		r->body_sent += (long long)n;
+		if (r->srv->o.max_body_size >= 0 && r->body_sent > r->srv->o.max_body_size)
+			r->too_large = true; /* chunked: no declared length to refuse early */
+		if (r->local_status != 0 || r->failed || r->too_large)
+			return MHD_YES; /* read and dropped */
+		if (!r->began && begin_exchange(r) < 0) {
+			r->failed = true;
+			return MHD_YES;
+		}
+		if (hc_send_body(&r->x, upload_data, n, &e) < 0) {
+			r->failed = true;
+			r->fail = r->x.fail;
+			snprintf(r->why, sizeof r->why, "sending the body: %s", e.msg);
+		}
+		return MHD_YES;
+	}
+	if (r->too_large) {
+		LOG_INFO("request.refused", "id=%s status=413 why=\"chunked body over "
+		         "max_body_size\"", r->id);
+		return send_local(r, 413, "request body larger than the limit", true, NULL);
+	}
+	if (r->local_status != 0)
+		return send_local(r, r->local_status, r->local_why, false, NULL);
+	return respond(r);
+}
+
+static void
+completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+	struct edg_req *r = *req_cls;
+	struct edg_listener *l = cls;
+
+	(void)conn;
+	if (r == NULL || r->magic != REQ_MAGIC)
+		return;
+	if (r->began)
+		hc_end(&r->x);
+	/* the next request may idle up to connection_timeout, then must send
+	 * its head within header_timeout */
+	conn_arm(l->srv, r->vc, now_ms() + l->srv->o.connection_timeout +
+	                        l->srv->o.header_timeout, "idle", false);
+	LOG_DEBUG("request", "id=%s method=%s target=%s status=%u bytes=%llu ms=%lld "
+	          "result=%s", r->id, log_q(r->method ? r->method : "-"), log_q(r->target),
+	          r->status, (unsigned long long)r->bytes_out, (long long)(now_ms() - r->t0),
+	          toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "ok" : "aborted");
+	r->magic = 0;
+	free(r->target);
+	free(r->head);
+	free(r);
+	*req_cls = NULL;
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	LOG_DEBUG("mhd", "msg=%s", log_q(buf));
+}
+
+static size_t
+no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s); /* keep the target raw: it goes upstream as sent */
+}
+
+/* ---- start-up ----------------------------------------------------------------- */
+
+static int
+sockaddr_for(const char *key, const char *value, struct sockaddr_storage *ss,
+             unsigned *flags, int *port_out, struct err *e)
+{
+	char host[256];
+	int port;
+
+	if (cfg_parse_addr(value, host, sizeof host, &port, e) < 0)
+		return err_prefix(e, "key '%s': ", key);
+	memset(ss, 0, sizeof *ss);
+	*port_out = port;
+	if (host[0] == '\0') {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_addr = in6addr_any;
+		s6->sin6_port = htons((uint16_t)port);
+		*flags |= MHD_USE_DUAL_STACK;
+	} else if (strchr(host, ':') != NULL) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
+			return err_set(e, ERR_USAGE, "key '%s': '%s' is not an IP address", key, host);
+		*flags |= MHD_USE_IPv6;
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+			return err_set(e, ERR_USAGE, "key '%s': '%s' is not an IP address", key, host);
+	}
+	return 0;
+}
+
+static struct MHD_Daemon *
+start_listener(struct edg_server *srv, struct edg_listener *l, const char *key,
+               const char *addr, struct err *e)
+{
+	struct sockaddr_storage ss;
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+	                 MHD_USE_ERROR_LOG;
+	struct MHD_Daemon *d;
+	int port = 0;
+	size_t mem = (size_t)srv->o.max_header_size * 2 + 32768;
+	struct MHD_OptionItem tlsopts[3] = {
+		{ MHD_OPTION_END, 0, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+
+	if (sockaddr_for(key, addr, &ss, &flags, &port, e) < 0)
+		return NULL;
+	if (l->tls) {
+		flags |= MHD_USE_TLS;
+		srv->https_port = port;
+		tlsopts[0].option = MHD_OPTION_HTTPS_CERT_CALLBACK;
+		tlsopts[0].ptr_value = (void *)edg_cert_select;
+		tlsopts[1].option = MHD_OPTION_HTTPS_PRIORITIES;
+		tlsopts[1].ptr_value = (void *)srv->priority;
+	}
+	d = MHD_start_daemon(
+		flags, (uint16_t)port, NULL, NULL, access_cb, l,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, /* first, to catch the rest */
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_ARRAY, tlsopts,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)srv->o.max_connections,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)srv->o.max_connections_per_ip,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(srv->o.connection_timeout / 1000),
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
+		MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024),
+		MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+		MHD_OPTION_URI_LOG_CALLBACK, uri_log, l,
+		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, l,
+		MHD_OPTION_NOTIFY_CONNECTION, conn_cb, l,
+		MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+		MHD_OPTION_END);
+	if (d == NULL)
+		err_set(e, ERR_FAIL, "key '%s': cannot listen on %s: %s", key, addr,
+		        errno ? strerror(errno) : "libmicrohttpd refused the settings");
+	return d;
+}
+
+static int
+setup(struct edg_server *srv, struct err *e)
+{
+	struct edg_opts *o = &srv->o;
+	char node[256];
+	gnutls_priority_t prio;
+	const char *p;
+
+	if (o->origin_protocol_policy == NULL)
+		srv->opp = strncasecmp(o->origin, "https://", 8) == 0 ? EDG_OPP_HTTPS : EDG_OPP_HTTP;
+	else if (strcmp(o->origin_protocol_policy, "https-only") == 0)
+		srv->opp = EDG_OPP_HTTPS;
+	else if (strcmp(o->origin_protocol_policy, "http-only") == 0)
+		srv->opp = EDG_OPP_HTTP;
+	else
+		srv->opp = EDG_OPP_MATCH;
+	if ((o->origin_client_cert == NULL) != (o->origin_client_key == NULL))
+		return err_set(e, ERR_USAGE, "keys 'origin_client_cert' and 'origin_client_key' "
+		               "go together");
+	if (edg_origin_init(&srv->primary, "origin", o->origin, o, srv->opp, e) < 0)
+		return -1;
+	if (o->origin_failover != NULL) {
+		if (edg_origin_init(&srv->failover, "origin_failover", o->origin_failover, o,
+		                    srv->opp, e) < 0)
+			return -1;
+		srv->has_failover = true;
+	}
+	if (o->node_name != NULL) {
+		snprintf(node, sizeof node, "%s", o->node_name);
+	} else if (gethostname(node, sizeof node) != 0) {
+		snprintf(node, sizeof node, "edged");
+	}
+	node[sizeof node - 1] = '\0';
+	if (strpbrk(node, " \t\r\n,()") != NULL || node[0] == '\0')
+		return err_set(e, ERR_USAGE, "key 'node_name': '%s' must be a token (no spaces, "
+		               "commas or parentheses)", node);
+	snprintf(srv->via, sizeof srv->via, "1.1 %s (edged)", node);
+	snprintf(srv->loop_mark, sizeof srv->loop_mark, " %s (edged)", node);
+	if (o->tls_priority != NULL) {
+		p = o->tls_priority;
+		if (tls_priority_init(p, &prio, e) < 0)
+			return err_prefix(e, "key 'tls_priority': ");
+	} else {
+		p = edg_policy_priority(o->security_policy);
+		if (p == NULL)
+			return err_set(e, ERR_USAGE, "key 'security_policy': unknown policy '%s'",
+			               o->security_policy);
+		if (tls_priority_init(p, &prio, e) < 0)
+			return err_prefix(e, "security_policy %s: ", o->security_policy);
+	}
+	gnutls_priority_deinit(prio);
+	srv->priority = p;
+	if (edg_certs_load(&o->cert, &o->key, e) < 0)
+		return -1;
+	if (gnutls_session_ticket_key_generate(&srv->ticket_key) < 0)
+		return err_set(e, ERR_FAIL, "cannot make a session ticket key");
+	return 0;
+}
+
+/* SIGTERM: stop accepting, let the requests in flight finish (up to the
+ * origin response timeout), then stop. */
+static void
+drain(struct edg_server *srv)
+{
+	int64_t until = now_ms() + srv->o.origin_response_timeout + 1000;
+
+	if (srv->d_https != NULL)
+		MHD_quiesce_daemon(srv->d_https);
+	if (srv->d_http != NULL)
+		MHD_quiesce_daemon(srv->d_http);
+	while (now_ms() < until) {
+		unsigned long n;
+		struct timespec ts = { 0, 50 * 1000000L };
+
+		pthread_mutex_lock(&srv->conns_mu);
+		n = srv->nconns;
+		pthread_mutex_unlock(&srv->conns_mu);
+		if (n == 0)
+			break;
+		nanosleep(&ts, NULL);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct edg_server *srv = calloc(1, sizeof *srv);
+	struct err e = { 0, "" };
+	sigset_t set;
+	int rc, sig = 0, status = 1;
+	bool watchdog = false;
+
+	if (srv == NULL)
+		return 1;
+	rc = cfg_parse_argv(&edg_spec, &srv->o, argc - 1, argv + 1, NULL, NULL, &e);
+	if (rc != CFG_OK) {
+		if (rc < 0)
+			fprintf(stderr, "edged: %s\n", e.msg);
+		status = rc == CFG_EXIT ? 0 : 2;
+		goto out_cfg;
+	}
+	log_init("edged", (enum log_level)log_level_parse(srv->o.log_level), 2);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads inherit the mask */
+	pthread_mutex_init(&srv->conns_mu, NULL);
+	if (tls_init(&e) < 0 || setup(srv, &e) < 0) {
+		fprintf(stderr, "edged: %s\n", e.msg);
+		status = e.code == ERR_USAGE ? 2 : 1;
+		goto out;
+	}
+	srv->l_https.srv = srv;
+	srv->l_https.tls = true;
+	srv->l_http.srv = srv;
+	srv->l_http.tls = false;
+	if (pthread_create(&srv->watchdog, NULL, watchdog_main, srv) != 0) {
+		fprintf(stderr, "edged: cannot start the watchdog thread\n");
+		goto out;
+	}
+	watchdog = true;
+	srv->d_https = start_listener(srv, &srv->l_https, "listen_https", srv->o.listen_https,
+	                              &e);
+	if (srv->d_https != NULL && srv->o.listen_http != NULL)
+		srv->d_http = start_listener(srv, &srv->l_http, "listen_http", srv->o.listen_http,
+		                             &e);
+	if (srv->d_https == NULL || (srv->o.listen_http != NULL && srv->d_http == NULL)) {
+		fprintf(stderr, "edged: %s\n", e.msg);
+		goto out;
+	}
+	LOG_INFO("listening", "https=%s http=%s policy=%s security_policy=%s origin=%s "
+	         "origin_policy=%s failover=%s", srv->o.listen_https,
+	         srv->o.listen_http ? srv->o.listen_http : "off", srv->o.viewer_protocol_policy,
+	         srv->o.tls_priority ? "custom" : srv->o.security_policy,
+	         log_q(srv->o.origin),
+	         srv->opp == EDG_OPP_HTTPS ? "https-only" :
+	         srv->opp == EDG_OPP_HTTP ? "http-only" : "match-viewer",
+	         srv->has_failover ? srv->o.origin_failover : "off");
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			LOG_INFO("sighup", "msg=\"certificate reload is not implemented yet; "
+			         "restart edged to load new certificates\"");
+			continue;
+		}
+		break;
+	}
+	LOG_INFO("stopping", "signal=%d", sig);
+	if (sig == SIGTERM)
+		drain(srv);
+	status = 0;
+out:
+	if (srv->d_http != NULL)
+		MHD_stop_daemon(srv->d_http);
+	if (srv->d_https != NULL)
+		MHD_stop_daemon(srv->d_https);
+	if (watchdog) {
+		pthread_mutex_lock(&srv->conns_mu);
+		srv->stopping = true;
+		pthread_mutex_unlock(&srv->conns_mu);
+		pthread_join(srv->watchdog, NULL);
+	}
+	edg_origin_free(&srv->primary);
+	edg_origin_free(&srv->failover);
+	edg_certs_free();
+	if (srv->ticket_key.data != NULL)
+		gnutls_free(srv->ticket_key.data);
+	pthread_mutex_destroy(&srv->conns_mu);
+	tls_deinit();
+out_cfg:
+	cfg_free(&edg_spec, &srv->o);
+	free(srv);
+	return status;
+}
