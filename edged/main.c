@@ -48,6 +48,7 @@
 #include "edg.h"
 #include "hreq.h"
 #include "log.h"
+#include "srv.h"
 #include "tls.h"
 #include "version.h"
 
@@ -141,28 +142,6 @@ now_ms(void)
 
 /* ---- small responses from the edge itself --------------------------------- */
 
-static const char *
-reason(unsigned status)
-{
-	switch (status) {
-	case 301: return "Moved Permanently";
-	case 400: return "Bad Request";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 413: return "Content Too Large";
-	case 414: return "URI Too Long";
-	case 417: return "Expectation Failed";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 504: return "Gateway Timeout";
-	case 508: return "Loop Detected";
-	default: return "Error";
-	}
-}
-
 static void
 edge_headers(struct edg_req *r, struct MHD_Response *resp)
 {
@@ -181,7 +160,7 @@ send_local(struct edg_req *r, unsigned status, const char *why, bool close,
 	enum MHD_Result ret;
 	int n;
 
-	n = snprintf(body, sizeof body, "%u %s%s%s\n", status, reason(status),
+	n = snprintf(body, sizeof body, "%u %s%s%s\n", status, srv_reason(status),
 	             why && *why ? ": " : "", why ? why : "");
 	if (n < 0 || (size_t)n >= sizeof body)
 		n = (int)strlen(body);
@@ -377,20 +356,6 @@ walk_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size
 	return MHD_YES;
 }
 
-static void
-addr_text(const struct sockaddr *sa, char *buf, size_t len)
-{
-	buf[0] = '\0';
-	if (sa == NULL)
-		return;
-	if (getnameinfo(sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
-	                                                sizeof(struct sockaddr_in),
-	                buf, (socklen_t)len, NULL, 0, NI_NUMERICHOST) != 0)
-		buf[0] = '\0';
-	if (strncmp(buf, "::ffff:", 7) == 0 && strchr(buf + 7, ':') == NULL)
-		memmove(buf, buf + 7, strlen(buf + 7) + 1);
-}
-
 /* The Host to redirect to: the viewer's host without its port, then the
  * HTTPS port unless it is 443. */
 static void
@@ -508,7 +473,7 @@ first_call(struct edg_req *r, const char *method, const char *version,
 	conn_arm(srv, r->vc, 0, NULL, false); /* the head is complete */
 	r->method = method;
 	ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	addr_text(ci ? ci->client_addr : NULL, r->client_ip, sizeof r->client_ip);
+	srv_addr_text(ci ? ci->client_addr : NULL, r->client_ip, sizeof r->client_ip, NULL);
 	hreq_begin(&h, method, r->target, strlen(r->target), version);
 	MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, walk_header, &w);
 	status = hreq_finish(&h, &lim);
@@ -757,66 +722,7 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
 	*req_cls = NULL;
 }
 
-static void
-mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char buf[512];
-	size_t n;
-
-	(void)cls;
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	n = strlen(buf);
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		buf[--n] = '\0';
-	LOG_DEBUG("mhd", "msg=%s", log_q(buf));
-}
-
-static size_t
-no_unescape(void *cls, struct MHD_Connection *c, char *s)
-{
-	(void)cls;
-	(void)c;
-	return strlen(s); /* keep the target raw: it goes upstream as sent */
-}
-
 /* ---- start-up ----------------------------------------------------------------- */
-
-static int
-sockaddr_for(const char *key, const char *value, struct sockaddr_storage *ss,
-             unsigned *flags, int *port_out, struct err *e)
-{
-	char host[256];
-	int port;
-
-	if (cfg_parse_addr(value, host, sizeof host, &port, e) < 0)
-		return err_prefix(e, "key '%s': ", key);
-	memset(ss, 0, sizeof *ss);
-	*port_out = port;
-	if (host[0] == '\0') {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_addr = in6addr_any;
-		s6->sin6_port = htons((uint16_t)port);
-		*flags |= MHD_USE_DUAL_STACK;
-	} else if (strchr(host, ':') != NULL) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
-			return err_set(e, ERR_USAGE, "key '%s': '%s' is not an IP address", key, host);
-		*flags |= MHD_USE_IPv6;
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
-			return err_set(e, ERR_USAGE, "key '%s': '%s' is not an IP address", key, host);
-	}
-	return 0;
-}
 
 static struct MHD_Daemon *
 start_listener(struct edg_server *srv, struct edg_listener *l, const char *key,
@@ -834,7 +740,7 @@ start_listener(struct edg_server *srv, struct edg_listener *l, const char *key,
 		{ MHD_OPTION_END, 0, NULL },
 	};
 
-	if (sockaddr_for(key, addr, &ss, &flags, &port, e) < 0)
+	if (srv_listen_addr(key, addr, &ss, &flags, &port, e) < 0)
 		return NULL;
 	if (l->tls) {
 		flags |= MHD_USE_TLS;
@@ -846,7 +752,7 @@ start_listener(struct edg_server *srv, struct edg_listener *l, const char *key,
 	}
 	d = MHD_start_daemon(
 		flags, (uint16_t)port, NULL, NULL, access_cb, l,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, /* first, to catch the rest */
+		MHD_OPTION_EXTERNAL_LOGGER, srv_mhd_log, NULL, /* first, to catch the rest */
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_ARRAY, tlsopts,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)srv->o.max_connections,
@@ -858,7 +764,7 @@ start_listener(struct edg_server *srv, struct edg_listener *l, const char *key,
 		MHD_OPTION_URI_LOG_CALLBACK, uri_log, l,
 		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, l,
 		MHD_OPTION_NOTIFY_CONNECTION, conn_cb, l,
-		MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+		MHD_OPTION_UNESCAPE_CALLBACK, srv_no_unescape, NULL,
 		MHD_OPTION_END);
 	if (d == NULL)
 		err_set(e, ERR_FAIL, "key '%s': cannot listen on %s: %s", key, addr,

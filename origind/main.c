@@ -47,6 +47,7 @@
 #include "hreq.h"
 #include "log.h"
 #include "org.h"
+#include "srv.h"
 #include "tls.h"
 #include "version.h"
 
@@ -84,28 +85,6 @@ ms_since(uint64_t t0)
 
 /* ---- responses ---------------------------------------------------------- */
 
-static const char *
-reason(unsigned status)
-{
-	switch (status) {
-	case 400: return "Bad Request";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 413: return "Content Too Large";
-	case 414: return "URI Too Long";
-	case 416: return "Range Not Satisfiable";
-	case 417: return "Expectation Failed";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	default: return "Error";
-	}
-}
-
 /* Queue a small text error page; close says whether the connection must
  * end (framing or validation errors). */
 static enum MHD_Result
@@ -116,7 +95,7 @@ send_error(struct org_req *r, unsigned status, const char *why, bool close)
 	enum MHD_Result ret;
 	int n;
 
-	n = snprintf(body, sizeof body, "%u %s%s%s\n", status, reason(status),
+	n = snprintf(body, sizeof body, "%u %s%s%s\n", status, srv_reason(status),
 	             why && *why ? ": " : "", why ? why : "");
 	resp = MHD_create_response_from_buffer((size_t)n, body, MHD_RESPMEM_MUST_COPY);
 	if (resp == NULL)
@@ -361,26 +340,6 @@ walk_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size
 	return MHD_YES;
 }
 
-static void
-addr_text(const struct sockaddr *sa, char *buf, size_t len, unsigned *port)
-{
-	char serv[16];
-
-	buf[0] = '\0';
-	if (sa == NULL)
-		return;
-	if (getnameinfo(sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
-	                                                sizeof(struct sockaddr_in),
-	                buf, (socklen_t)len, serv, sizeof serv,
-	                NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-		buf[0] = '\0';
-	if (port != NULL)
-		*port = (unsigned)atoi(serv);
-	/* show IPv4-mapped addresses as plain IPv4 */
-	if (strncmp(buf, "::ffff:", 7) == 0 && strchr(buf + 7, ':') == NULL)
-		memmove(buf, buf + 7, strlen(buf + 7) + 1);
-}
-
 /* First call: TLS facts, mutual TLS, validation.  Returns 0 to go on,
  * or -1 after queueing an error (or when the connection must die). */
 static int
@@ -401,11 +360,11 @@ first_call(struct org_req *r, const char *method, const char *version,
 	r->method = method;
 	r->version = version;
 	ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	addr_text(ci ? ci->client_addr : NULL, r->remote_addr, sizeof r->remote_addr,
+	srv_addr_text(ci ? ci->client_addr : NULL, r->remote_addr, sizeof r->remote_addr,
 	          &r->remote_port);
 	ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	if (ci != NULL && getsockname(ci->connect_fd, (struct sockaddr *)&ss, &sl) == 0)
-		addr_text((struct sockaddr *)&ss, r->server_addr, sizeof r->server_addr, NULL);
+		srv_addr_text((struct sockaddr *)&ss, r->server_addr, sizeof r->server_addr, NULL);
 	ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	if (ci == NULL || ci->tls_session == NULL) {
 		*ret = MHD_NO; /* no TLS: cannot happen on an HTTPS-only daemon */
@@ -683,28 +642,6 @@ conn_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
 		gnutls_session_ticket_enable_server(ci->tls_session, &ticket_key);
 }
 
-static void
-mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char buf[512];
-	size_t n;
-
-	(void)cls;
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	n = strlen(buf);
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		buf[--n] = '\0';
-	LOG_DEBUG("mhd", "msg=%s", log_q(buf));
-}
-
-static size_t
-no_unescape(void *cls, struct MHD_Connection *c, char *s)
-{
-	(void)cls;
-	(void)c;
-	return strlen(s); /* keep the target raw: hreq_decode_path decodes it */
-}
-
 /* ---- start-up ---------------------------------------------------------------- */
 
 static int
@@ -838,7 +775,7 @@ check_tls(struct org_server *srv, struct err *e)
 static struct MHD_Daemon *
 start(struct org_server *srv, struct err *e)
 {
-	char host[256], *cert = NULL, *key = NULL, *ca = NULL;
+	char *cert = NULL, *key = NULL, *ca = NULL;
 	struct sockaddr_storage ss;
 	struct MHD_Daemon *d = NULL;
 	unsigned flags = MHD_USE_TLS | MHD_USE_THREAD_PER_CONNECTION |
@@ -850,36 +787,8 @@ start(struct org_server *srv, struct err *e)
 		{ MHD_OPTION_END, 0, NULL },
 	};
 
-	if (cfg_parse_addr(srv->o.listen_https, host, sizeof host, &port, e) < 0)
+	if (srv_listen_addr("listen_https", srv->o.listen_https, &ss, &flags, &port, e) < 0)
 		return NULL;
-	memset(&ss, 0, sizeof ss);
-	if (host[0] == '\0') {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_addr = in6addr_any;
-		s6->sin6_port = htons((uint16_t)port);
-		flags |= MHD_USE_DUAL_STACK;
-	} else if (strchr(host, ':') != NULL) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1) {
-			err_set(e, ERR_USAGE, "key 'listen_https': '%s' is not an IP address", host);
-			return NULL;
-		}
-		flags |= MHD_USE_IPv6;
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1) {
-			err_set(e, ERR_USAGE, "key 'listen_https': '%s' is not an IP address", host);
-			return NULL;
-		}
-	}
 	snprintf(srv->server_port, sizeof srv->server_port, "%d", port);
 	if ((cert = read_text(srv->o.cert, e)) == NULL || (key = read_text(srv->o.key, e)) == NULL ||
 	    (srv->o.client_ca != NULL && (ca = read_text(srv->o.client_ca, e)) == NULL))
@@ -892,7 +801,7 @@ start(struct org_server *srv, struct err *e)
 	}
 	d = MHD_start_daemon(
 		flags, (uint16_t)port, NULL, NULL, access_cb, srv,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, /* first, to catch the rest */
+		MHD_OPTION_EXTERNAL_LOGGER, srv_mhd_log, NULL, /* first, to catch the rest */
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
 		MHD_OPTION_HTTPS_PRIORITIES, srv->o.tls_priority,
@@ -907,7 +816,7 @@ start(struct org_server *srv, struct err *e)
 		MHD_OPTION_URI_LOG_CALLBACK, uri_log, srv,
 		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
 		MHD_OPTION_NOTIFY_CONNECTION, conn_cb, srv,
-		MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+		MHD_OPTION_UNESCAPE_CALLBACK, srv_no_unescape, NULL,
 		MHD_OPTION_END);
 	if (d == NULL)
 		err_set(e, ERR_FAIL, "cannot listen on %s: %s", srv->o.listen_https,
