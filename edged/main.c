@@ -93,6 +93,7 @@ struct edg_server {
 	pthread_mutex_t conns_mu;
 	struct edg_conn *conns;
 	unsigned long nconns;
+	unsigned long inflight;  /* requests between uri_log and completed */
 	pthread_t watchdog;
 	bool stopping;
 };
@@ -320,6 +321,7 @@ uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 		return NULL;
 	r->magic = REQ_MAGIC;
 	r->srv = l->srv;
+	__atomic_add_fetch(&l->srv->inflight, 1, __ATOMIC_RELEASE);
 	r->tls = l->tls;
 	r->conn = conn;
 	r->target = strdup(uri ? uri : "");
@@ -715,6 +717,7 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
 	          "result=%s", r->id, log_q(r->method ? r->method : "-"), log_q(r->target),
 	          r->status, (unsigned long long)r->bytes_out, (long long)(now_ms() - r->t0),
 	          toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "ok" : "aborted");
+	__atomic_sub_fetch(&l->srv->inflight, 1, __ATOMIC_RELEASE);
 	r->magic = 0;
 	free(r->target);
 	free(r->head);
@@ -730,7 +733,7 @@ start_listener(struct edg_server *srv, struct edg_listener *l, const char *key,
 {
 	struct sockaddr_storage ss;
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-	                 MHD_USE_ERROR_LOG;
+	                 MHD_USE_ERROR_LOG | MHD_USE_ITC; /* ITC: quiesce on SIGTERM */
 	struct MHD_Daemon *d;
 	int port = 0;
 	size_t mem = (size_t)srv->o.max_header_size * 2 + 32768;
@@ -832,25 +835,22 @@ setup(struct edg_server *srv, struct err *e)
 }
 
 /* SIGTERM: stop accepting, let the requests in flight finish (up to the
- * origin response timeout), then stop. */
+ * origin response timeout), then stop (closing idle connections). */
 static void
 drain(struct edg_server *srv)
 {
 	int64_t until = now_ms() + srv->o.origin_response_timeout + 1000;
+	MHD_socket fd;
 
-	if (srv->d_https != NULL)
-		MHD_quiesce_daemon(srv->d_https);
-	if (srv->d_http != NULL)
-		MHD_quiesce_daemon(srv->d_http);
-	while (now_ms() < until) {
-		unsigned long n;
+	/* the listening sockets are ours to close once quiesced */
+	if (srv->d_https != NULL && (fd = MHD_quiesce_daemon(srv->d_https)) != MHD_INVALID_SOCKET)
+		close(fd);
+	if (srv->d_http != NULL && (fd = MHD_quiesce_daemon(srv->d_http)) != MHD_INVALID_SOCKET)
+		close(fd);
+	/* idle keep-alive connections do not hold the exit up: only requests */
+	while (now_ms() < until && __atomic_load_n(&srv->inflight, __ATOMIC_ACQUIRE) > 0) {
 		struct timespec ts = { 0, 50 * 1000000L };
 
-		pthread_mutex_lock(&srv->conns_mu);
-		n = srv->nconns;
-		pthread_mutex_unlock(&srv->conns_mu);
-		if (n == 0)
-			break;
 		nanosleep(&ts, NULL);
 	}
 }
