@@ -736,7 +736,9 @@ start_listener(struct edg_server *srv, struct edg_listener *l, const char *key,
 	                 MHD_USE_ERROR_LOG | MHD_USE_ITC; /* ITC: quiesce on SIGTERM */
 	struct MHD_Daemon *d;
 	int port = 0;
-	size_t mem = (size_t)srv->o.max_header_size * 2 + 32768;
+	/* the pool holds the request head, the read buffer and the response
+	 * head built from the origin's (up to HRESP_MAX_HEAD) */
+	size_t mem = (size_t)srv->o.max_header_size * 2 + HRESP_MAX_HEAD + 32768;
 	struct MHD_OptionItem tlsopts[3] = {
 		{ MHD_OPTION_END, 0, NULL },
 		{ MHD_OPTION_END, 0, NULL },
