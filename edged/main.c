@@ -379,9 +379,12 @@ make_location(struct edg_req *r)
 	if (r->srv->https_port != 443 && n < sizeof r->location)
 		n += (size_t)snprintf(r->location + n, sizeof r->location - n, ":%d",
 		                      r->srv->https_port);
-	if (n < sizeof r->location)
-		snprintf(r->location + n, sizeof r->location - n, "%s",
-		         r->target[0] == '/' ? r->target : "/");
+	/* the path and query (of an absolute-form target too) */
+	if (n >= sizeof r->location - 1)
+		return;
+	if (edg_upstream_target("", r->target, r->location + n, sizeof r->location - n) < 0 ||
+	    r->location[n] != '/')
+		snprintf(r->location + n, sizeof r->location - n, "/");
 }
 
 /* The endpoint for this request and the Host to send it. */
