@@ -197,7 +197,7 @@ send_origin_error(struct edg_req *r)
 
 	switch (r->fail) {
 	case HC_CONNECT: what = "cannot connect to the origin"; break;
-	case HC_TLS: what = "TLS handshake with the origin failed"; break;
+	case HC_TLS: what = "TLS failure with the origin"; break;
 	case HC_VERIFY: what = "the origin's certificate failed verification"; break;
 	case HC_TIMEOUT: what = "the origin did not answer in time"; break;
 	case HC_PROTOCOL: what = "the origin sent a malformed response"; break;

@@ -221,12 +221,16 @@ io_fail(enum tconn_fail f)
 	}
 }
 
-/* While connecting, everything but a timeout or TLS is "connect". */
+/* While connecting, everything but a timeout or TLS is "connect"; an
+ * origin that hangs up in the middle of the TLS handshake (after TCP
+ * connected) is a TLS failure, though one worth another attempt. */
 static enum hc_fail
-connect_fail(enum tconn_fail f)
+connect_fail(enum tconn_fail f, bool https)
 {
 	enum hc_fail h = io_fail(f);
 
+	if (h == HC_CLOSED && https)
+		return HC_TLS;
 	return h == HC_CLOSED || h == HC_IO ? HC_CONNECT : h;
 }
 
@@ -279,8 +283,9 @@ open_fresh(struct hc_exchange *x, struct err *e)
 		if (x->c.fail == TCONN_VERIFY || x->c.fail == TCONN_TLS ||
 		    i >= o->connection_attempts) {
 			if (i == 1)
-				return xfail(x, connect_fail(x->c.fail), e, "%s", te.msg);
-			return xfail(x, connect_fail(x->c.fail), e, "%s (%d attempts)", te.msg, i);
+				return xfail(x, connect_fail(x->c.fail, o->https), e, "%s", te.msg);
+			return xfail(x, connect_fail(x->c.fail, o->https), e, "%s (%d attempts)",
+			             te.msg, i);
 		}
 	}
 	x->have_conn = true;

@@ -228,12 +228,24 @@ handshake(struct tconn *c, int64_t deadline, struct err *e)
 			unsigned st = gnutls_session_get_verify_cert_status(s);
 			char why[256];
 
+			size_t wl;
+
 			gnutls_certificate_verification_status_print(st, GNUTLS_CRT_X509, &out, 0);
 			snprintf(why, sizeof why, "%s", out.data ? (char *)out.data : "untrusted");
 			gnutls_free(out.data);
+			wl = strlen(why);
+			while (wl > 0 && (why[wl - 1] == ' ' || why[wl - 1] == '.'))
+				why[--wl] = '\0';
 			return fail(c, TCONN_VERIFY, e, "origin certificate for '%s' at %s "
 			            "rejected: %s", t->verify_name, c->peer, why);
 		}
+		/* the origin went away mid-handshake: a connection failure (worth
+		 * another attempt), not a TLS disagreement */
+		if (rc == GNUTLS_E_PULL_ERROR || rc == GNUTLS_E_PUSH_ERROR ||
+		    rc == GNUTLS_E_PREMATURE_TERMINATION)
+			return fail(c, TCONN_CLOSED, e, "TLS handshake with %s: connection %s",
+			            c->peer, rc == GNUTLS_E_PREMATURE_TERMINATION ? "closed" :
+			            errno ? strerror(errno) : "lost");
 		if (gnutls_error_is_fatal(rc))
 			return fail(c, TCONN_TLS, e, "TLS handshake with %s: %s", c->peer,
 			            gnutls_strerror(rc));
