@@ -62,6 +62,7 @@ static const struct cfg_spec org_spec = {
 };
 
 static gnutls_datum_t ticket_key;
+int org_stopping;
 
 struct org_stat {
 	char *path;
@@ -885,6 +886,7 @@ main(int argc, char **argv)
 		break;
 	}
 	LOG_INFO("stopping", "signal=%d", sig);
+	__atomic_store_n(&org_stopping, 1, __ATOMIC_RELEASE);
 	MHD_stop_daemon(d);
 	status = 0;
 out:

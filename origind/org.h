@@ -154,4 +154,12 @@ void org_add_cache_control(const struct org_server *srv, const char *path,
 /* Monotonic clock in ns. */
 uint64_t org_now_ns(void);
 
+/* Set once origind is stopping: CGI and FastCGI waits end (as timeouts)
+ * so that connection threads finish and scripts are killed. */
+extern int org_stopping;
+#define ORG_STOPPING() __atomic_load_n(&org_stopping, __ATOMIC_ACQUIRE)
+/* Longest single poll() while waiting on a script or an application, so
+ * that a stop is noticed promptly. */
+#define ORG_POLL_SLICE_MS 200
+
 #endif

@@ -441,8 +441,10 @@ pump(struct cgi_run *c, char *dst, size_t max, size_t *got)
 		nfds_t n = 0, iout, iin = 3, ierr = 3;
 		long long left = c->deadline_ms - now_ms();
 
-		if (left <= 0)
+		if (left <= 0 || ORG_STOPPING())
 			return PUMP_TIMEOUT;
+		if (left > ORG_POLL_SLICE_MS)
+			left = ORG_POLL_SLICE_MS;
 		p[n] = (struct pollfd){ .fd = c->out, .events = POLLIN };
 		iout = n++;
 		if (c->in >= 0) {

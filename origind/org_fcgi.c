@@ -667,8 +667,10 @@ pump(struct fx *x)
 		if (x->eof)
 			return EV_EOF;
 		left = x->deadline_ms - now_ms();
-		if (left <= 0)
+		if (left <= 0 || ORG_STOPPING())
 			return EV_TIMEOUT;
+		if (left > ORG_POLL_SLICE_MS)
+			left = ORG_POLL_SLICE_MS;
 		p = (struct pollfd){ .fd = x->fd, .events = POLLIN };
 		if (!x->out_done && x->out_errno == 0)
 			p.events |= POLLOUT;

@@ -60,3 +60,22 @@ expect_eq "$(ocurl /)" up "GET / after SIGHUP"
 kill -0 "$ORIGIN_PID" || fail "origind exited on SIGHUP"
 stop_with TERM hup
 pass "SIGHUP: logged, origind keeps serving (then SIGTERM stops it)"
+
+# a CGI script that never answers (and its background child) must not
+# hold the exit up, nor outlive origind
+start_origind cgi --docroot "$T/www" --cgi-bin "$TEST_DIR/cgi-bin"
+ocurl -o /dev/null "/cgi-bin/sleep.cgi" >/dev/null 2>&1 &
+curl_pid=$!
+for _ in $(seq 1 50); do
+	pgrep -f "sleep 601" >/dev/null && break
+	sleep 0.1
+done
+pg=$(pgrep -f "sleep 601" | head -n 1)
+[[ -n $pg ]] || fail "sleep.cgi did not start"
+pg=$(ps -o pgid= -p "$pg" | tr -d ' ')
+stop_with TERM cgi
+wait "$curl_pid" 2>/dev/null || true
+sleep 0.2
+live=$(ps -eo pgid=,stat= | awk -v g="$pg" '$1 == g && $2 !~ /^Z/' | wc -l)
+expect_eq "$live" 0 "live processes of the script's group after origind stopped"
+pass "SIGTERM with a CGI script running: exit 0 within 3 s, the script's process group killed"
