@@ -128,6 +128,8 @@ struct edg_req {
 	enum hc_fail fail;
 	char why[300];
 	bool too_large;          /* chunked body over the limit */
+	bool abandoned;          /* the origin answered (or failed) before the
+	                          * whole body was sent: the rest is dropped */
 	long long body_sent;
 
 	unsigned status;
@@ -461,6 +463,27 @@ begin_exchange(struct edg_req *r)
 	return begin_on(r, &srv->failover);
 }
 
+/* The methods CloudFront forwards; anything else (lower-case "get",
+ * WebDAV, ...) gets 501 at the edge. */
+static bool
+known_method(const char *m)
+{
+	static const char *const ok[] = { "GET", "HEAD", "POST", "PUT", "DELETE",
+	                                   "OPTIONS", "PATCH" };
+	size_t i;
+
+	for (i = 0; i < sizeof ok / sizeof ok[0]; i++)
+		if (strcmp(m, ok[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool
+absolute_form(const char *target)
+{
+	return strncasecmp(target, "http://", 7) == 0 || strncasecmp(target, "https://", 8) == 0;
+}
+
 /* First call: validation and the viewer policy.  0 to go on, -1 after
  * queueing an error (the connection then closes). */
 static int
@@ -492,6 +515,18 @@ first_call(struct edg_req *r, const char *method, const char *version,
 		status = 400;
 		snprintf(h.why, sizeof h.why, "path climbs out of the origin path");
 	}
+	if (status == 0 && !known_method(method)) {
+		status = 501;
+		snprintf(h.why, sizeof h.why, "method not supported by the edge");
+	}
+	if (status == 0 && absolute_form(r->target)) {
+		const char *a = strchr(r->target, ':') + 3;
+
+		if (!hreq_valid_authority(a, strcspn(a, "/?"))) {
+			status = 400;
+			snprintf(h.why, sizeof h.why, "malformed authority in the request-target");
+		}
+	}
 	if (status == 0 && w.loop) {
 		status = 508;
 		snprintf(h.why, sizeof h.why, "request already passed through this edge (Via)");
@@ -503,7 +538,7 @@ first_call(struct edg_req *r, const char *method, const char *version,
 		*ret = send_local(r, status, h.why, true, NULL);
 		return -1;
 	}
-	if (strncasecmp(r->target, "http://", 7) == 0 || strncasecmp(r->target, "https://", 8) == 0) {
+	if (absolute_form(r->target)) {
 		/* absolute-form: its authority is the host (RFC 9112 3.2.2) */
 		const char *a = strchr(r->target, ':') + 3;
 
@@ -578,7 +613,7 @@ respond(struct edg_req *r)
 		r->failed = true;
 	if (r->failed)
 		return send_origin_error(r);
-	if (hc_send_end(&r->x, &e) < 0 || hc_read_head(&r->x, &e) < 0) {
+	if ((!r->abandoned && hc_send_end(&r->x, &e) < 0) || hc_read_head(&r->x, &e) < 0) {
 		r->fail = r->x.fail;
 		snprintf(r->why, sizeof r->why, "%s", e.msg);
 		if (r->retryable && srv->has_failover && r->org == &srv->primary) {
@@ -606,8 +641,13 @@ respond(struct edg_req *r)
 got_head:
 	h = &r->x.resp;
 	if (r->x.body == HRESP_BODY_NONE)
+		/* HEAD keeps the origin's Content-Length (libmicrohttpd writes it
+		 * and sends no body).  Without one, and on a 304, libmicrohttpd
+		 * 0.9.75 writes "Content-Length: 0" whatever we do: an unknown size
+		 * makes it send a chunked terminator, which would desynchronise
+		 * the viewer, and a real length a body it has not got. */
 		resp = MHD_create_response_from_callback(
-			h->has_content_length && r->head_only ? h->content_length : 0,
+			r->head_only && h->has_content_length ? h->content_length : 0,
 			4096, body_reader, r, NULL);
 	else
 		resp = MHD_create_response_from_callback(
@@ -677,16 +717,27 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 		r->body_sent += (long long)n;
 		if (r->srv->o.max_body_size >= 0 && r->body_sent > r->srv->o.max_body_size)
 			r->too_large = true; /* chunked: no declared length to refuse early */
-		if (r->local_status != 0 || r->failed || r->too_large)
+		if (r->local_status != 0 || r->failed || r->too_large || r->abandoned)
 			return MHD_YES; /* read and dropped */
 		if (!r->began && begin_exchange(r) < 0) {
 			r->failed = true;
 			return MHD_YES;
 		}
+		/* an origin refusing the upload answers before it has all of it
+		 * (RFC 9112 9.5): stop sending, read the rest from the viewer, and
+		 * relay that answer */
+		if (hc_answer_started(&r->x)) {
+			LOG_INFO("origin.early_answer", "id=%s body_sent=%lld", r->id,
+			         r->body_sent - (long long)n);
+			r->abandoned = true;
+			hc_abandon_body(&r->x);
+			return MHD_YES;
+		}
 		if (hc_send_body(&r->x, upload_data, n, &e) < 0) {
-			r->failed = true;
-			r->fail = r->x.fail;
-			snprintf(r->why, sizeof r->why, "sending the body: %s", e.msg);
+			LOG_INFO("origin.body_send_failed", "id=%s class=%s why=%s", r->id,
+			         hc_fail_name(r->x.fail), log_q(e.msg));
+			r->abandoned = true;
+			hc_abandon_body(&r->x);
 		}
 		return MHD_YES;
 	}
@@ -768,7 +819,10 @@ start_listener(struct edg_server *srv, struct edg_listener *l, const char *key,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(srv->o.connection_timeout / 1000),
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
 		MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024),
-		MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+		/* strict mode sends its own answers to some bad requests twice
+		 * over (status line and head repeated) and drops others without a
+		 * word: edged judges every request itself (lib/hreq.c) instead */
+		MHD_OPTION_STRICT_FOR_CLIENT, (int)0,
 		MHD_OPTION_URI_LOG_CALLBACK, uri_log, l,
 		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, l,
 		MHD_OPTION_NOTIFY_CONNECTION, conn_cb, l,

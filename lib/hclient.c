@@ -25,6 +25,7 @@
  * released.  The TLS settings (o->tls) lock themselves.
  */
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -265,6 +266,8 @@ usable(struct hc_exchange *x, struct err *e)
 	return 0;
 }
 
+static int buf_resize(struct hc_exchange *x, size_t cap, struct err *e);
+
 /* ---- connecting and sending ---------------------------------------------- */
 
 /* A new connection into x->c: up to connection_attempts tries, but none
@@ -377,17 +380,62 @@ hc_send_body(struct hc_exchange *x, const void *data, size_t len, struct err *e)
 	if (len == 0)
 		return 0; /* an empty chunk would be the last one */
 	x->body_sent = true;
-	if (!x->body_chunked)
-		return send_all(x, data, len, e);
+	if (!x->body_chunked) {
+		if (send_all(x, data, len, e) < 0)
+			goto failed;
+		return 0;
+	}
 	n = snprintf(small, 32, "%zx\r\n", len);
 	if (len <= COALESCE_MAX) {
 		memcpy(small + n, data, len);
 		memcpy(small + n + len, "\r\n", 2);
-		return send_all(x, small, (size_t)n + len + 2, e);
+		if (send_all(x, small, (size_t)n + len + 2, e) < 0)
+			goto failed;
+		return 0;
 	}
-	if (send_all(x, small, (size_t)n, e) < 0 || send_all(x, data, len, e) < 0)
-		return -1;
-	return send_all(x, "\r\n", 2, e);
+	if (send_all(x, small, (size_t)n, e) < 0 || send_all(x, data, len, e) < 0 ||
+	    send_all(x, "\r\n", 2, e) < 0)
+		goto failed;
+	return 0;
+failed:
+	x->send_failed = true; /* the origin may have answered and closed */
+	return -1;
+}
+
+bool
+hc_answer_started(struct hc_exchange *x)
+{
+	struct pollfd p;
+	struct err te = { 0, "" };
+	ssize_t n;
+
+	if (!x->have_conn || x->fail != HC_OK)
+		return false;
+	p = (struct pollfd){ .fd = x->c.fd, .events = POLLIN };
+	if ((x->c.tls == NULL || gnutls_record_check_pending(x->c.tls) == 0) &&
+	    poll(&p, 1, 0) <= 0)
+		return false;
+	if (x->buf == NULL && buf_resize(x, HC_BUF, &te) < 0)
+		return false;
+	if (x->len == x->cap)
+		return true;
+	/* a deadline of now: one non-blocking read */
+	n = tconn_read(&x->c, x->buf + x->len, x->cap - x->len, tconn_now_ms(), &te);
+	if (n > 0) {
+		x->len += (size_t)n;
+		return true;
+	}
+	if (n < 0 && x->c.fail == TCONN_TIMEOUT) { /* only TLS housekeeping came */
+		x->c.fail = TCONN_OK;
+		return false;
+	}
+	return true; /* end of stream or an error: hc_read_head will say which */
+}
+
+void
+hc_abandon_body(struct hc_exchange *x)
+{
+	x->body_abandoned = true;
 }
 
 /* The chunked body ends here: body_chunked goes back to false, so that
@@ -476,11 +524,17 @@ hc_read_head(struct hc_exchange *x, struct err *e)
 	ssize_t n;
 	int rc;
 
+	/* after a failed body send, the origin's early answer may be waiting */
+	if (x->fail != HC_OK && x->send_failed && x->have_conn) {
+		x->fail = HC_OK;
+		x->c.fail = TCONN_OK;
+		x->body_abandoned = true;
+	}
 	if (usable(x, e) < 0)
 		return -1;
 	if (x->buf == NULL && buf_resize(x, HC_BUF, e) < 0)
 		return -1;
-	x->len = 0;
+	any = x->len > 0; /* hc_answer_started may have read the first bytes */
 	for (;;) {
 		if (x->len > 0) {
 			rc = hresp_parse(x->buf, x->len, &x->resp, &te);
@@ -638,7 +692,8 @@ hc_end(struct hc_exchange *x)
 
 	if (x->have_conn) {
 		bool keep = x->fail == HC_OK && x->body_done && x->off == x->len &&
-		            !x->body_chunked && hresp_reusable(&x->resp, x->head_request) &&
+		            !x->body_chunked && !x->body_abandoned &&
+		            hresp_reusable(&x->resp, x->head_request) &&
 		            o->keepalive_timeout_ms > 0 && o->max_idle > 0;
 
 		if (keep)

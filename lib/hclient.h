@@ -110,6 +110,10 @@ struct hc_exchange {
 	bool body_chunked;        /* hc_send_body chunk-encodes */
 	bool body_sent;           /* any body byte was sent */
 	bool head_request;        /* the request was HEAD (no response body) */
+	bool send_failed;         /* sending the body failed: a response may
+	                           * still be waiting to be read */
+	bool body_abandoned;      /* the request body was not sent in full:
+	                           * never reuse this connection */
 	const char *req_head;     /* the caller's head, kept for one retry */
 	size_t req_head_len;
 	enum hc_fail fail;
@@ -142,6 +146,17 @@ void hc_set_body_chunked(struct hc_exchange *x);
 int hc_send_body(struct hc_exchange *x, const void *data, size_t len, struct err *e);
 /* After the last body byte: the last chunk for a chunked body, else nothing. */
 int hc_send_end(struct hc_exchange *x, struct err *e);
+
+/* Has the origin begun to answer (or hung up) while the request body is
+ * still being sent, as an origin refusing a large upload does (RFC 9112
+ * 9.5)?  Never blocks; bytes read here are kept for hc_read_head.  A TLS
+ * 1.3 session ticket is not an answer. */
+bool hc_answer_started(struct hc_exchange *x);
+
+/* The rest of the request body will not be sent (the origin answered
+ * early, or sending failed): hc_read_head may still read the origin's
+ * answer, and the connection is not reused afterwards. */
+void hc_abandon_body(struct hc_exchange *x);
 
 /* Read until the final response head (1xx skipped; 101 is an error).
  * x->resp is then valid until hc_end.  0, or -1 with x->fail and e. */

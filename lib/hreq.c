@@ -66,8 +66,8 @@ name_is(const char *n, size_t nl, const char *want)
 }
 
 /* reg-name / IPv4 / [IP-literal], then an optional :port */
-static bool
-valid_authority(const char *s, size_t n)
+bool
+hreq_valid_authority(const char *s, size_t n)
 {
 	size_t i = 0;
 
@@ -146,8 +146,16 @@ transfer_encoding(struct hreq *h, const char *v, size_t vl)
 		bad(h, 501, "transfer coding not implemented");
 		return;
 	}
-	if (elements == 0)
+	if (elements == 0) {
 		bad(h, 400, "empty Transfer-Encoding");
+		return;
+	}
+	/* libmicrohttpd frames a body as chunked only for the exact value
+	 * "chunked" (any case): "chunked " or ",chunked" would have it read
+	 * until the connection closes while we forward a chunked body, two
+	 * views of one message.  Refuse every spelling but the plain one. */
+	if (h->te_chunked && (vl != 7 || strncasecmp(v, "chunked", 7) != 0))
+		bad(h, 400, "Transfer-Encoding: chunked written in an unusual way");
 }
 
 void
@@ -176,7 +184,7 @@ hreq_field(struct hreq *h, const char *name, size_t nlen, const char *value,
 		h->host_len = vlen;
 		if (h->n_host > 1)
 			bad(h, 400, "more than one Host field");
-		else if (!valid_authority(value, vlen))
+		else if (!hreq_valid_authority(value, vlen))
 			bad(h, 400, "malformed Host");
 	} else if (name_is(name, nlen, "content-length")) {
 		long long v = 0;

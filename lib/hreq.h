@@ -51,6 +51,10 @@ void hreq_field(struct hreq *h, const char *name, size_t nlen,
  * not implement) with h->why saying what was wrong. */
 unsigned hreq_finish(struct hreq *h, const struct hreq_limits *l);
 
+/* True when s[0..n) is a valid Host value / authority (RFC 9110 7.2: a
+ * host name, IPv4 or [IPv6] literal, optional :port; no user info). */
+bool hreq_valid_authority(const char *s, size_t n);
+
 /* True when method is a token (RFC 9110 5.6.2). */
 bool hreq_is_token(const char *s, size_t n);
 

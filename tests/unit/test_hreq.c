@@ -64,7 +64,11 @@ Test(hreq, good_requests)
 	cr_assert_eq(check("POST", "/", "HTTP/1.1", F("Host: a", "Expect: 100-Continue",
 	                                              "Content-Length: 5"), &h), 0);
 	cr_expect(h.expect_continue);
-	expect(0, "POST", "/", "HTTP/1.1", F("Host: a", "Transfer-Encoding: ,chunked, "));
+	/* RFC 9110 allows empty list elements, but libmicrohttpd frames a body
+	 * as chunked only for the exact value: anything else is refused */
+	expect(400, "POST", "/", "HTTP/1.1", F("Host: a", "Transfer-Encoding: ,chunked, "));
+	expect(400, "POST", "/", "HTTP/1.1", F("Host: a", "Transfer-Encoding: chunked "));
+	expect(400, "POST", "/", "HTTP/1.1", F("Host: a", "Transfer-Encoding: chunked,"));
 }
 
 Test(hreq, host_rules)
