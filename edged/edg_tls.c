@@ -78,14 +78,12 @@ edg_policy_priority(const char *name)
 
 /* ---- certificates --------------------------------------------------------- */
 
-#define MAX_NAMES 64
-
 struct pair {
 	gnutls_pcert_st *pcert;   /* the chain, leaf first */
 	unsigned npcert;
 	gnutls_privkey_t key;
-	char *names[MAX_NAMES];   /* DNS names of the leaf (SANs, else CN) */
-	unsigned nnames;
+	char **names;             /* DNS names of the leaf (SANs, else CN) */
+	unsigned nnames, capnames;
 };
 
 static struct pair *pairs;
@@ -103,7 +101,26 @@ pair_free(struct pair *p)
 		gnutls_privkey_deinit(p->key);
 	for (i = 0; i < p->nnames; i++)
 		free(p->names[i]);
+	free(p->names);
 	memset(p, 0, sizeof *p);
+}
+
+static void
+add_name(struct pair *p, const char *name)
+{
+	char *copy;
+
+	if (p->nnames == p->capnames) {
+		unsigned cap = p->capnames ? p->capnames * 2 : 8;
+		char **nv = realloc(p->names, cap * sizeof *nv);
+
+		if (nv == NULL)
+			return;
+		p->names = nv;
+		p->capnames = cap;
+	}
+	if ((copy = strdup(name)) != NULL)
+		p->names[p->nnames++] = copy;
 }
 
 static void
@@ -114,7 +131,7 @@ collect_names(struct pair *p, gnutls_x509_crt_t leaf)
 	size_t len;
 	int rc;
 
-	for (i = 0; p->nnames < MAX_NAMES; i++) {
+	for (i = 0;; i++) {
 		len = sizeof buf;
 		rc = gnutls_x509_crt_get_subject_alt_name2(leaf, i, buf, &len, &type, NULL);
 		if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
@@ -122,18 +139,13 @@ collect_names(struct pair *p, gnutls_x509_crt_t leaf)
 		if (rc < 0 || type != GNUTLS_SAN_DNSNAME || len == 0 || len >= sizeof buf)
 			continue;
 		buf[len] = '\0';
-		p->names[p->nnames] = strdup(buf);
-		if (p->names[p->nnames] != NULL)
-			p->nnames++;
+		add_name(p, buf);
 	}
 	if (p->nnames == 0) { /* an old certificate: the CN is the name */
 		len = sizeof buf;
 		if (gnutls_x509_crt_get_dn_by_oid(leaf, GNUTLS_OID_X520_COMMON_NAME, 0, 0,
-		                                  buf, &len) == 0 && len > 0) {
-			p->names[0] = strdup(buf);
-			if (p->names[0] != NULL)
-				p->nnames = 1;
-		}
+		                                  buf, &len) == 0 && len > 0)
+			add_name(p, buf);
 	}
 }
 
