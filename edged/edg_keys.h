@@ -72,7 +72,7 @@
 	  "streamed to the origin, never held whole") \
 	X(max_connections, CFG_INT, "N", "1024", 1, 65536, NULL, 0, \
 	  "viewer connections served at once (one thread each)") \
-	X(max_connections_per_ip, CFG_INT, "N", "64", 0, 65536, NULL, 0, \
+	X(max_connections_per_ip, CFG_INT, "N", "256", 0, 65536, NULL, 0, \
 	  "viewer connections from one address (0: no limit)") \
 	X(connection_timeout, CFG_DURATION, "DURATION", "30s", 1000, 3600000, NULL, 0, \
 	  "close a viewer connection idle for this long") \
