@@ -117,7 +117,7 @@ struct edg_req {
 
 	unsigned local_status;   /* answer from the edge itself (redirect, 403) */
 	const char *local_why;
-	char location[9000];
+	char *location;          /* the redirect's Location (malloc'd) */
 
 	struct edg_origin *org;  /* the origin in use */
 	char *head;              /* request head for the origin */
@@ -179,7 +179,7 @@ send_local(struct edg_req *r, unsigned status, const char *why, bool close,
 	if (status == 405)
 		MHD_add_response_header(resp, "Allow",
 		                        "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH");
-	if (status == 301 && r->location[0] != '\0')
+	if (status == 301 && r->location != NULL)
 		MHD_add_response_header(resp, "Location", r->location);
 	if (close)
 		MHD_add_response_header(resp, "Connection", "close");
@@ -366,8 +366,11 @@ static void
 make_location(struct edg_req *r)
 {
 	char host[300];
-	size_t n;
+	size_t n, cap = strlen(r->target) + sizeof host + 16;
 
+	r->location = malloc(cap);
+	if (r->location == NULL)
+		return;
 	snprintf(host, sizeof host, "%s", r->host);
 	if (host[0] == '[') {
 		char *e = strchr(host, ']');
@@ -377,16 +380,13 @@ make_location(struct edg_req *r)
 	} else {
 		host[strcspn(host, ":")] = '\0';
 	}
-	n = (size_t)snprintf(r->location, sizeof r->location, "https://%s", host);
-	if (r->srv->https_port != 443 && n < sizeof r->location)
-		n += (size_t)snprintf(r->location + n, sizeof r->location - n, ":%d",
-		                      r->srv->https_port);
+	n = (size_t)snprintf(r->location, cap, "https://%s", host);
+	if (r->srv->https_port != 443)
+		n += (size_t)snprintf(r->location + n, cap - n, ":%d", r->srv->https_port);
 	/* the path and query (of an absolute-form target too) */
-	if (n >= sizeof r->location - 1)
-		return;
-	if (edg_upstream_target("", r->target, r->location + n, sizeof r->location - n) < 0 ||
+	if (edg_upstream_target("", r->target, r->location + n, cap - n) < 0 ||
 	    r->location[n] != '/')
-		snprintf(r->location + n, sizeof r->location - n, "/");
+		snprintf(r->location + n, cap - n, "/");
 }
 
 /* The endpoint for this request and the Host to send it. */
@@ -775,6 +775,7 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
 	r->magic = 0;
 	free(r->target);
 	free(r->head);
+	free(r->location);
 	free(r);
 	*req_cls = NULL;
 }
@@ -786,8 +787,11 @@ start_listener(struct edg_server *srv, struct edg_listener *l, const char *key,
                const char *addr, struct err *e)
 {
 	struct sockaddr_storage ss;
+	/* poll(), not select(): select is libmicrohttpd's default for its
+	 * per-connection threads and costs more per wake-up (and fails past
+	 * FD_SETSIZE descriptors) */
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-	                 MHD_USE_ERROR_LOG | MHD_USE_ITC; /* ITC: quiesce on SIGTERM */
+	                 MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_ITC; /* ITC: quiesce */
 	struct MHD_Daemon *d;
 	int port = 0;
 	/* the pool holds the request head, the read buffer and the response

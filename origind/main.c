@@ -779,7 +779,7 @@ start(struct org_server *srv, struct err *e)
 	char *cert = NULL, *key = NULL, *ca = NULL;
 	struct sockaddr_storage ss;
 	struct MHD_Daemon *d = NULL;
-	unsigned flags = MHD_USE_TLS | MHD_USE_THREAD_PER_CONNECTION |
+	unsigned flags = MHD_USE_TLS | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
 	                 MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
 	int port;
 	size_t mem;
