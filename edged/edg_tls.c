@@ -272,12 +272,16 @@ edg_cert_select(gnutls_session_t s, const gnutls_datum_t *req_ca_dn, int nreqs,
 	if (gnutls_server_name_get(s, sni, &len, &type, 0) == 0 && type == GNUTLS_NAME_DNS &&
 	    len > 0 && len < sizeof sni) {
 		sni[len] = '\0';
+		/* an exact name beats a wildcard, whatever the order of the pairs */
 		for (i = 0; i < npairs && pick == 0; i++)
-			for (j = 0; j < pairs[i].nnames; j++)
-				if (name_matches(pairs[i].names[j], sni)) {
+			for (j = 0; j < pairs[i].nnames && pick == 0; j++)
+				if (pairs[i].names[j][0] != '*' &&
+				    strcasecmp(pairs[i].names[j], sni) == 0)
 					pick = i + 1;
-					break;
-				}
+		for (i = 0; i < npairs && pick == 0; i++)
+			for (j = 0; j < pairs[i].nnames && pick == 0; j++)
+				if (name_matches(pairs[i].names[j], sni))
+					pick = i + 1;
 		pick = pick ? pick - 1 : 0;
 	}
 	*pcert = pairs[pick].pcert;
