@@ -10,7 +10,9 @@
  * dropped (on the read and on the write side) and no retry for a POST,
  * refused connects, response timeouts, chunked request bodies, and over
  * TLS verification by name and by IP, resumption, resets, and a
- * certificate failure that is not retried.
+ * certificate failure that is not retried; an origin answering before the
+ * request body is sent (noticed, relayed, not pooled), and a TLS 1.3
+ * session ticket that is not taken for such an answer.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -1118,4 +1120,73 @@ Test(hclient_tls, bad_ca_file_named)
 	op.ca_file = "/nonexistent/ca.pem";
 	cr_expect_eq(hc_origin_init(&orig, &op, &e), -1);
 	cr_expect_not_null(strstr(e.msg, "/nonexistent/ca.pem"), "%s", e.msg);
+}
+
+/* ---- an origin that answers before the request body is all sent -------- */
+
+/* The origin refuses an upload after reading its head (413, close): the
+ * client notices before sending any body, reads that answer, and does not
+ * pool the connection (the body it announced was never sent). */
+static void
+early_answer(unsigned flags)
+{
+	static const char post[] = "POST /up HTTP/1.1\r\nHost: origin.test\r\n"
+	                           "Content-Length: 1000000\r\n\r\n";
+	struct hc_exchange x;
+	struct err e = { 0, "" };
+	char buf[64];
+	int i;
+
+	serve(flags, SCRIPT("r", "wHTTP/1.1 413 Content Too Large\r\nContent-Length: 4\r\n"
+	                         "Connection: close\r\n\r\nbig!", "c"), NULL);
+	if (flags & SRV_TLS)
+		op.sni = "origin.test";
+	origin();
+	cr_assert_eq(hc_begin(&x, &orig, post, sizeof post - 1, false, false, &e), 0, "%s", e.msg);
+	for (i = 0; i < 200 && !hc_answer_started(&x); i++)
+		usleep(5000);
+	cr_assert(i < 200, "the early answer was never noticed");
+	hc_abandon_body(&x);
+	cr_assert_eq(hc_read_head(&x, &e), 0, "%s", e.msg);
+	cr_expect_eq(x.resp.status, 413);
+	cr_expect_eq(hc_read_body(&x, buf, sizeof buf, &e), 4);
+	cr_expect_eq(memcmp(buf, "big!", 4), 0);
+	hc_end(&x);
+	cr_expect_eq(orig.nidle, 0, "a connection with an unsent body is never pooled");
+	stop();
+}
+
+Test(hclient, early_answer_during_upload)
+{
+	early_answer(0);
+}
+
+Test(hclient_tls, early_answer_during_upload)
+{
+	early_answer(SRV_TLS);
+}
+
+/* TLS 1.3 session tickets arrive unasked after the handshake: they are
+ * not an answer, so the upload goes on and the real answer comes after. */
+Test(hclient_tls, session_ticket_is_not_an_answer)
+{
+	static const char post[] = "POST /up HTTP/1.1\r\nHost: origin.test\r\n"
+	                           "Content-Length: 5\r\n\r\n";
+	struct hc_exchange x;
+	struct err e = { 0, "" };
+	char buf[16];
+
+	serve(SRV_TLS, SCRIPT("r", "s300", OK2), NULL);
+	op.sni = "origin.test";
+	origin();
+	cr_assert_eq(hc_begin(&x, &orig, post, sizeof post - 1, false, false, &e), 0, "%s", e.msg);
+	usleep(100000); /* the tickets are in by now; the answer is not */
+	cr_expect(!hc_answer_started(&x), "a session ticket was taken for an answer");
+	cr_assert_eq(hc_send_body(&x, "hello", 5, &e), 0, "%s", e.msg);
+	cr_assert_eq(hc_send_end(&x, &e), 0, "%s", e.msg);
+	cr_assert_eq(hc_read_head(&x, &e), 0, "%s", e.msg);
+	cr_expect_eq(x.resp.status, 200);
+	cr_expect_eq(hc_read_body(&x, buf, sizeof buf, &e), 2);
+	hc_end(&x);
+	stop();
 }
