@@ -25,7 +25,7 @@ BIN := bin
 SANFLAGS :=
 endif
 
-PKGS := gnutls inih libcjson libmicrohttpd
+PKGS := gnutls inih libcjson libmicrohttpd hiredis
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wwrite-strings -Wformat=2 -Wvla -Wno-format-truncation
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
