@@ -14,11 +14,14 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "cfg.h"
 #include "edg_keys.h"
 #include "err.h"
 #include "hclient.h"
+#include "hresp.h"
+#include "tconn.h"
 
 struct edg_opts {
 	EDG_KEYS(CFG_FIELD)
@@ -82,6 +85,8 @@ struct edg_fwd {
 	long long content_length; /* -1: none */
 	bool chunked;            /* the viewer's body is chunked */
 	bool head_only;          /* forwarded as HEAD */
+	bool strip_cond;         /* drop If-* and Range (the cache asks itself) */
+	const char *extra;       /* more fields, "Name: value\r\n" each, or NULL */
 };
 
 /* The request head for the origin, malloc'd, in *out / *len: hop-by-hop
@@ -102,5 +107,129 @@ int edg_upstream_target(const char *prefix, const char *target, char *out, size_
 /* A comma-separated list in value (one field line) holds token, case-
  * insensitively. */
 bool edg_list_has(const char *value, size_t vlen, const char *token);
+
+/* ---- the server and one request (main.c) ----------------------------------- */
+
+#define REQ_MAGIC 0xed9e0001u
+
+/* One viewer connection, for the slow-client watchdog. */
+struct edg_conn {
+	struct edg_conn *prev, *next;
+	int fd;
+	int64_t deadline_ms;   /* 0: not waiting for a head */
+	const char *what;      /* "handshake+head", "head", "idle" */
+};
+
+struct edg_listener {
+	struct edg_server *srv;
+	bool tls;
+};
+
+struct edg_server {
+	struct edg_opts o;
+	enum edg_opp opp;
+	struct edg_origin primary, failover;
+	bool has_failover;
+	char via[320];          /* "1.1 node (edged)" */
+	char loop_mark[300];    /* " node (edged)" as found in a looping Via */
+	const char *priority;
+	int https_port;
+	struct edg_listener l_https, l_http;
+	struct MHD_Daemon *d_https, *d_http;
+	gnutls_datum_t ticket_key;
+
+	pthread_mutex_t conns_mu;
+	struct edg_conn *conns;
+	unsigned long nconns;
+	unsigned long inflight;  /* requests between uri_log and completed */
+	pthread_t watchdog;
+	bool stopping;
+
+	struct edg_cache *cache;  /* NULL when cache = false */
+};
+
+struct edg_req {
+	unsigned magic;
+	struct edg_server *srv;
+	bool tls;                /* arrived over HTTPS */
+	struct MHD_Connection *conn;
+	struct edg_conn *vc;
+	char *target;            /* raw request-target */
+	const char *method;
+	char id[40];
+	char client_ip[64];
+	char host[300];          /* the viewer's Host (or absolute-form authority) */
+	bool validated;
+	bool head_only;          /* HEAD: no response body */
+	bool retryable;          /* GET/HEAD without a body */
+	long long content_length;
+	bool chunked;
+
+	unsigned local_status;   /* answer from the edge itself (redirect, 403) */
+	const char *local_why;
+	char *location;          /* the redirect's Location (malloc'd) */
+
+	struct edg_origin *org;  /* the origin in use */
+	char *head;              /* request head for the origin */
+	size_t head_len;
+	struct hc_exchange x;
+	bool began;              /* hc_begin succeeded */
+	bool failed;             /* origin failure: answer 502/504 */
+	enum hc_fail fail;
+	char why[300];
+	bool too_large;          /* chunked body over the limit */
+	bool abandoned;          /* the origin answered (or failed) before the
+	                          * whole body was sent: the rest is dropped */
+	long long body_sent;
+
+	unsigned status;
+	uint64_t bytes_out;
+	int64_t t0;
+
+	/* the cache (edg_cache.c) */
+	bool fwd_get;            /* a HEAD sent upstream as GET (a cacheable miss) */
+	bool strip_cond;         /* the viewer's validators and Range not forwarded */
+	char *extra;             /* extra request fields for the origin (malloc'd) */
+	struct edg_creq *c;      /* cache state; NULL when the cache is not used */
+};
+
+/* Answers and origin I/O that main.c offers the cache (edg_cache.c). */
+
+/* A one-line text answer from the edge itself (close: end the connection). */
+enum MHD_Result edg_send_local(struct edg_req *r, unsigned status, const char *why, bool close,
+                               const char *xcache);
+/* 502/504 for r->fail, with X-Cache: Error from edged. */
+enum MHD_Result edg_send_origin_error(struct edg_req *r);
+/* Send the request to the origin (primary, then failover) and read the
+ * response head into r->x.resp.  0, or -1 with r->fail / r->why. */
+int edg_fetch_head(struct edg_req *r);
+/* libmicrohttpd body reader streaming the origin's body (cls: the request). */
+ssize_t edg_body_reader(void *cls, uint64_t pos, char *buf, size_t max);
+/* Queue the origin's response (r->x.resp) for the viewer: hop-by-hop
+ * fields dropped, Via / X-Edge-Request-Id / X-Cache / Cache-Status added,
+ * the body from reader(cls) (NULL: edg_body_reader with r).  fr frees cls
+ * (may be NULL). */
+enum MHD_Result edg_queue_origin(struct edg_req *r, MHD_ContentReaderCallback reader, void *cls,
+                                 MHD_ContentReaderFreeCallback fr, const char *xcache,
+                                 const char *cache_status);
+int64_t edg_now_ms(void);
+
+/* ---- the cache (edg_cache.c) ---------------------------------------------- */
+
+/* Set up the cache from the cache keys of srv->o (srv->cache stays NULL
+ * when cache = false).  Errors name the key. */
+int edg_cache_init(struct edg_server *srv, struct err *e);
+void edg_cache_free(struct edg_server *srv);
+/* True when r goes through the cache (GET or HEAD without a body). */
+bool edg_cache_applies(const struct edg_req *r);
+/* Answer r from the cache, revalidating or fetching as RFC 9111 says. */
+enum MHD_Result edg_cache_respond(struct edg_req *r);
+/* After the origin's head for an unsafe method: invalidate the target URI
+ * and the same-origin Location / Content-Location (RFC 9111 4.4). */
+void edg_cache_invalidate(struct edg_req *r);
+/* The request ended: r->c released, a collapsed fetch's waiters woken. */
+void edg_cache_end(struct edg_req *r);
+/* SIGTERM: wait (until until_ms) for background refreshes to finish. */
+void edg_cache_drain(struct edg_server *srv, int64_t until_ms);
 
 #endif

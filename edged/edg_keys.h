@@ -79,6 +79,46 @@
 	X(header_timeout, CFG_DURATION, "DURATION", "10s", 100, 3600000, NULL, 0, \
 	  "a viewer must complete the TLS handshake and each request head within " \
 	  "this long, however it trickles bytes (slowloris)") \
+	X(cache, CFG_BOOL, NULL, "true", 0, 0, NULL, 0, \
+	  "cache GET/HEAD responses (RFC 9111 shared cache); false: every request " \
+	  "goes to the origin") \
+	X(redis, CFG_STR, "URL", NULL, 0, 0, NULL, 0, \
+	  "shared cache: redis://[[user]:password@]host[:port][/db] or " \
+	  "unix:///path[?db=N]; unset: the memory tier alone") \
+	X(redis_timeout, CFG_DURATION, "DURATION", "50ms", 1, 60000, NULL, 0, \
+	  "longest wait for Redis on a request; slower or down: fail open to the origin") \
+	X(redis_pool_size, CFG_INT, "N", "8", 1, 1024, NULL, 0, \
+	  "connections to Redis") \
+	X(memory_cache_size, CFG_SIZE, "SIZE", "64MiB", 0, 0, NULL, 0, \
+	  "in-process memory tier in front of Redis (0: off)") \
+	X(memory_cache_recheck, CFG_DURATION, "DURATION", "1s", 0, 3600000, NULL, 0, \
+	  "a memory-tier entry older than this is checked against Redis (a 4-byte " \
+	  "GETRANGE) before use, so invalidations reach every node") \
+	X(max_object_size, CFG_SIZE, "SIZE", "32MiB", 0, 1073741824, NULL, 0, \
+	  "larger responses stream through uncached") \
+	X(ttl_default, CFG_DURATION, "DURATION", "0s", 0, 0, NULL, 0, \
+	  "freshness when the origin gives none (where RFC 9111 allows a heuristic); " \
+	  "0: strict RFC (10% of the Last-Modified age, else not reused unvalidated)") \
+	X(ttl_min, CFG_DURATION, "DURATION", "0s", 0, 0, NULL, 0, \
+	  "every freshness lifetime is at least this") \
+	X(ttl_max, CFG_DURATION, "DURATION", "365d", 0, 0, NULL, 0, \
+	  "every freshness lifetime is at most this") \
+	X(error_caching_ttl, CFG_DURATION, "DURATION", "10s", 0, 0, NULL, 0, \
+	  "freshness of 4xx/5xx responses without explicit freshness (0: off)") \
+	X(error_caching_any_status, CFG_BOOL, NULL, "false", 0, 0, NULL, 0, \
+	  "apply error_caching_ttl to every 4xx/5xx, not only those RFC 9110 lets " \
+	  "a cache keep by default (404, 405, 410, 414, 501)") \
+	X(stale_if_error, CFG_DURATION, "DURATION", "0s", 0, 0, NULL, 0, \
+	  "serve a stale entry this long past its freshness when the origin fails " \
+	  "and the origin set no stale-if-error (0: only what the origin allows)") \
+	X(cache_set_cookie, CFG_BOOL, NULL, "false", 0, 0, NULL, 0, \
+	  "store responses that carry Set-Cookie") \
+	X(cache_key_query, CFG_LIST, "NAMES", "all", 0, 0, NULL, 0, \
+	  "query in the cache key: all, none, or the parameter names to keep") \
+	X(cache_key_headers, CFG_LIST, "NAMES", NULL, 0, 0, NULL, 0, \
+	  "request header fields whose values are part of the cache key") \
+	X(cache_key_cookies, CFG_LIST, "NAMES", NULL, 0, 0, NULL, 0, \
+	  "cookies whose values are part of the cache key") \
 	X(log_level, CFG_ENUM, "LEVEL", "info", 0, 0, "error|warn|info|debug", 0, \
 	  "log verbosity")
 

@@ -304,6 +304,21 @@ collect_connection(void *cls, enum MHD_ValueKind kind, const char *key, size_t k
 	return MHD_YES;
 }
 
+/* The fields a cache evaluates itself, never forwarded on its fetches
+ * (RFC 9111 4.3.1: the cache's own validators go instead). */
+static bool
+conditional(const char *key, size_t ksz)
+{
+	static const char *const names[] = { "if-none-match", "if-modified-since", "if-match",
+	                                      "if-unmodified-since", "if-range", "range" };
+	size_t i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strlen(names[i]) == ksz && strcasecmp(key, names[i]) == 0)
+			return true;
+	return false;
+}
+
 static enum MHD_Result
 copy_field(void *cls, enum MHD_ValueKind kind, const char *key, size_t ksz,
            const char *value, size_t vsz)
@@ -322,6 +337,8 @@ copy_field(void *cls, enum MHD_ValueKind kind, const char *key, size_t ksz,
 		if (strlen(ours[i]) == ksz && strcasecmp(key, ours[i]) == 0)
 			return MHD_YES;
 	if (w->cnl > 0 && edg_list_has(w->conn_names, w->cnl, key))
+		return MHD_YES;
+	if (w->f->strip_cond && conditional(key, ksz))
 		return MHD_YES;
 	if (ksz == 15 && strcasecmp(key, "x-forwarded-for") == 0) {
 		if (vsz > 0) {
@@ -388,6 +405,8 @@ edg_build_head(const struct edg_fwd *f, char **out, size_t *len)
 	field(&b, "X-Forwarded-Proto", f->viewer_tls ? "https" : "http");
 	field(&b, "Via", f->via);
 	field(&b, "X-Edge-Request-Id", f->request_id);
+	if (f->extra != NULL)
+		puts_(&b, f->extra);
 	if (f->chunked) {
 		field(&b, "Transfer-Encoding", "chunked");
 	} else if (f->content_length >= 0) {

@@ -62,83 +62,14 @@ static const struct cfg_spec edg_spec = {
 	edg_keys, sizeof edg_keys / sizeof edg_keys[0], 0, 0, true,
 };
 
-#define REQ_MAGIC 0xed9e0001u
-
-/* One viewer connection, for the slow-client watchdog. */
-struct edg_conn {
-	struct edg_conn *prev, *next;
-	int fd;
-	int64_t deadline_ms;   /* 0: not waiting for a head */
-	const char *what;      /* "handshake+head", "head", "idle" */
-};
-
-struct edg_listener {
-	struct edg_server *srv;
-	bool tls;
-};
-
-struct edg_server {
-	struct edg_opts o;
-	enum edg_opp opp;
-	struct edg_origin primary, failover;
-	bool has_failover;
-	char via[320];          /* "1.1 node (edged)" */
-	char loop_mark[300];    /* " node (edged)" as found in a looping Via */
-	const char *priority;
-	int https_port;
-	struct edg_listener l_https, l_http;
-	struct MHD_Daemon *d_https, *d_http;
-	gnutls_datum_t ticket_key;
-
-	pthread_mutex_t conns_mu;
-	struct edg_conn *conns;
-	unsigned long nconns;
-	unsigned long inflight;  /* requests between uri_log and completed */
-	pthread_t watchdog;
-	bool stopping;
-};
-
-struct edg_req {
-	unsigned magic;
-	struct edg_server *srv;
-	bool tls;                /* arrived over HTTPS */
-	struct MHD_Connection *conn;
-	struct edg_conn *vc;
-	char *target;            /* raw request-target */
-	const char *method;
-	char id[40];
-	char client_ip[64];
-	char host[300];          /* the viewer's Host (or absolute-form authority) */
-	bool validated;
-	bool head_only;          /* HEAD: no response body */
-	bool retryable;          /* GET/HEAD without a body */
-	long long content_length;
-	bool chunked;
-
-	unsigned local_status;   /* answer from the edge itself (redirect, 403) */
-	const char *local_why;
-	char *location;          /* the redirect's Location (malloc'd) */
-
-	struct edg_origin *org;  /* the origin in use */
-	char *head;              /* request head for the origin */
-	size_t head_len;
-	struct hc_exchange x;
-	bool began;              /* hc_begin succeeded */
-	bool failed;             /* origin failure: answer 502/504 */
-	enum hc_fail fail;
-	char why[300];
-	bool too_large;          /* chunked body over the limit */
-	bool abandoned;          /* the origin answered (or failed) before the
-	                          * whole body was sent: the rest is dropped */
-	long long body_sent;
-
-	unsigned status;
-	uint64_t bytes_out;
-	int64_t t0;
-};
-
 static int64_t
 now_ms(void)
+{
+	return tconn_now_ms();
+}
+
+int64_t
+edg_now_ms(void)
 {
 	return tconn_now_ms();
 }
@@ -154,8 +85,8 @@ edge_headers(struct edg_req *r, struct MHD_Response *resp)
 
 /* Queue a one-line text answer from the edge; close ends the connection
  * (framing or validation errors). */
-static enum MHD_Result
-send_local(struct edg_req *r, unsigned status, const char *why, bool close,
+enum MHD_Result
+edg_send_local(struct edg_req *r, unsigned status, const char *why, bool close,
            const char *xcache)
 {
 	char body[512];
@@ -191,8 +122,8 @@ send_local(struct edg_req *r, unsigned status, const char *why, bool close,
 }
 
 /* The viewer's answer when the origin leg failed. */
-static enum MHD_Result
-send_origin_error(struct edg_req *r)
+enum MHD_Result
+edg_send_origin_error(struct edg_req *r)
 {
 	unsigned status = r->fail == HC_TIMEOUT ? 504 : 502;
 	const char *what;
@@ -208,7 +139,7 @@ send_origin_error(struct edg_req *r)
 	}
 	LOG_WARN("origin.failed", "id=%s status=%u class=%s origin=%s why=%s", r->id, status,
 	         hc_fail_name(r->fail), log_q(r->org ? r->org->url : "-"), log_q(r->why));
-	return send_local(r, status, what, false, "Error from edged");
+	return edg_send_local(r, status, what, false, "Error from edged");
 }
 
 /* ---- the slow-client watchdog ----------------------------------------------- */
@@ -409,7 +340,7 @@ begin_on(struct edg_req *r, struct edg_origin *o)
 	struct hc_origin *ep = pick_endpoint(r, o, &host_hdr);
 	struct edg_fwd f = {
 		.conn = r->conn,
-		.method = r->method,
+		.method = r->fwd_get ? "GET" : r->method,
 		.target = r->target,
 		.prefix = o->prefix,
 		.host = srv->o.forward_host ? r->host : host_hdr,
@@ -419,7 +350,9 @@ begin_on(struct edg_req *r, struct edg_origin *o)
 		.request_id = r->id,
 		.content_length = r->content_length,
 		.chunked = r->chunked,
-		.head_only = r->head_only,
+		.head_only = r->head_only && !r->fwd_get,
+		.strip_cond = r->strip_cond,
+		.extra = r->extra,
 	};
 	struct err e = { 0, "" };
 
@@ -434,7 +367,7 @@ begin_on(struct edg_req *r, struct edg_origin *o)
 	if (r->began)
 		hc_end(&r->x);
 	r->began = false;
-	if (hc_begin(&r->x, ep, r->head, r->head_len, r->head_only, r->retryable, &e) < 0) {
+	if (hc_begin(&r->x, ep, r->head, r->head_len, f.head_only, r->retryable, &e) < 0) {
 		r->fail = r->x.fail;
 		snprintf(r->why, sizeof r->why, "%s", e.msg);
 		hc_end(&r->x);
@@ -535,7 +468,7 @@ first_call(struct edg_req *r, const char *method, const char *version,
 		LOG_INFO("request.refused", "id=%s status=%u why=%s method=%s target=%s client=%s",
 		         r->id, status, log_q(h.why), log_q(method), log_q(r->target),
 		         r->client_ip);
-		*ret = send_local(r, status, h.why, true, NULL);
+		*ret = edg_send_local(r, status, h.why, true, NULL);
 		return -1;
 	}
 	if (absolute_form(r->target)) {
@@ -570,8 +503,8 @@ first_call(struct edg_req *r, const char *method, const char *version,
 }
 
 /* libmicrohttpd's body reader: stream from the origin connection. */
-static ssize_t
-body_reader(void *cls, uint64_t pos, char *buf, size_t max)
+ssize_t
+edg_body_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct edg_req *r = cls;
 	struct err e = { 0, "" };
@@ -597,22 +530,16 @@ failover_status(unsigned s)
 	return s == 500 || s == 502 || s == 503 || s == 504;
 }
 
-/* Last call: finish the upload, read the origin's answer, queue it. */
-static enum MHD_Result
-respond(struct edg_req *r)
+int
+edg_fetch_head(struct edg_req *r)
 {
 	struct edg_server *srv = r->srv;
 	struct err e = { 0, "" };
-	struct MHD_Response *resp;
-	const struct hresp *h;
-	enum MHD_Result ret;
-	size_t i;
-	bool via_done = false;
 
 	if (!r->began && !r->failed && begin_exchange(r) < 0)
 		r->failed = true;
 	if (r->failed)
-		return send_origin_error(r);
+		return -1;
 	if ((!r->abandoned && hc_send_end(&r->x, &e) < 0) || hc_read_head(&r->x, &e) < 0) {
 		r->fail = r->x.fail;
 		snprintf(r->why, sizeof r->why, "%s", e.msg);
@@ -620,27 +547,49 @@ respond(struct edg_req *r)
 			LOG_WARN("origin.failover", "id=%s class=%s why=%s", r->id,
 			         hc_fail_name(r->fail), log_q(r->why));
 			if (begin_on(r, &srv->failover) == 0 && hc_read_head(&r->x, &e) == 0)
-				goto got_head;
+				return 0;
 			if (r->began)
 				r->fail = r->x.fail, snprintf(r->why, sizeof r->why, "%s", e.msg);
 		}
-		return send_origin_error(r);
+		r->failed = true;
+		return -1;
 	}
 	if (r->retryable && srv->has_failover && r->org == &srv->primary &&
 	    failover_status(r->x.resp.status)) {
 		LOG_WARN("origin.failover", "id=%s status=%u from=%s to=%s", r->id,
 		         r->x.resp.status, log_q(srv->primary.url), log_q(srv->failover.url));
-		if (begin_on(r, &srv->failover) < 0)
-			return send_origin_error(r);
+		if (begin_on(r, &srv->failover) < 0) {
+			r->failed = true;
+			return -1;
+		}
 		if (hc_read_head(&r->x, &e) < 0) {
 			r->fail = r->x.fail;
 			snprintf(r->why, sizeof r->why, "%s", e.msg);
-			return send_origin_error(r);
+			r->failed = true;
+			return -1;
 		}
 	}
-got_head:
-	h = &r->x.resp;
-	if (r->x.body == HRESP_BODY_NONE)
+	return 0;
+}
+
+enum MHD_Result
+edg_queue_origin(struct edg_req *r, MHD_ContentReaderCallback reader, void *cls,
+                 MHD_ContentReaderFreeCallback fr, const char *xcache,
+                 const char *cache_status)
+{
+	struct edg_server *srv = r->srv;
+	const struct hresp *h = &r->x.resp;
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	size_t i;
+	bool via_done = false;
+
+	if (reader == NULL) {
+		reader = edg_body_reader;
+		cls = r;
+		fr = NULL;
+	}
+	if (r->x.body == HRESP_BODY_NONE || r->head_only)
 		/* HEAD keeps the origin's Content-Length (libmicrohttpd writes it
 		 * and sends no body).  Without one, and on a 304, libmicrohttpd
 		 * 0.9.75 writes "Content-Length: 0" whatever we do: an unknown size
@@ -648,13 +597,16 @@ got_head:
 		 * the viewer, and a real length a body it has not got. */
 		resp = MHD_create_response_from_callback(
 			r->head_only && h->has_content_length ? h->content_length : 0,
-			4096, body_reader, r, NULL);
+			4096, reader, cls, fr);
 	else
 		resp = MHD_create_response_from_callback(
 			r->x.body == HRESP_BODY_LENGTH ? r->x.left : MHD_SIZE_UNKNOWN,
-			32 * 1024, body_reader, r, NULL);
-	if (resp == NULL)
+			32 * 1024, reader, cls, fr);
+	if (resp == NULL) {
+		if (fr != NULL)
+			fr(cls);
 		return MHD_NO;
+	}
 	for (i = 0; i < h->nfields; i++) {
 		const struct hresp_field *f = &h->fields[i];
 		char name[256], *value;
@@ -683,11 +635,28 @@ got_head:
 	if (!via_done)
 		MHD_add_response_header(resp, "Via", srv->via);
 	MHD_add_response_header(resp, "X-Edge-Request-Id", r->id);
-	MHD_add_response_header(resp, "X-Cache", "Miss from edged");
+	if (xcache != NULL)
+		MHD_add_response_header(resp, "X-Cache", xcache);
+	if (cache_status != NULL)
+		MHD_add_response_header(resp, "Cache-Status", cache_status);
 	r->status = h->status;
 	ret = MHD_queue_response(r->conn, h->status, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+/* Last call: finish the upload, read the origin's answer, queue it (or
+ * let the cache answer). */
+static enum MHD_Result
+respond(struct edg_req *r)
+{
+	if (r->srv->cache != NULL && edg_cache_applies(r))
+		return edg_cache_respond(r);
+	if (edg_fetch_head(r) < 0)
+		return edg_send_origin_error(r);
+	if (r->srv->cache != NULL)
+		edg_cache_invalidate(r);
+	return edg_queue_origin(r, NULL, NULL, NULL, "Miss from edged", NULL);
 }
 
 static enum MHD_Result
@@ -744,10 +713,10 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 	if (r->too_large) {
 		LOG_INFO("request.refused", "id=%s status=413 why=\"chunked body over "
 		         "max_body_size\"", r->id);
-		return send_local(r, 413, "request body larger than the limit", true, NULL);
+		return edg_send_local(r, 413, "request body larger than the limit", true, NULL);
 	}
 	if (r->local_status != 0)
-		return send_local(r, r->local_status, r->local_why, false, NULL);
+		return edg_send_local(r, r->local_status, r->local_why, false, NULL);
 	return respond(r);
 }
 
@@ -761,6 +730,8 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
 	(void)conn;
 	if (r == NULL || r->magic != REQ_MAGIC)
 		return;
+	if (r->c != NULL)
+		edg_cache_end(r);
 	if (r->began)
 		hc_end(&r->x);
 	/* the next request may idle up to connection_timeout, then must send
@@ -776,6 +747,7 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
 	free(r->target);
 	free(r->head);
 	free(r->location);
+	free(r->extra);
 	free(r);
 	*req_cls = NULL;
 }
@@ -894,7 +866,7 @@ setup(struct edg_server *srv, struct err *e)
 		return -1;
 	if (gnutls_session_ticket_key_generate(&srv->ticket_key) < 0)
 		return err_set(e, ERR_FAIL, "cannot make a session ticket key");
-	return 0;
+	return edg_cache_init(srv, e);
 }
 
 /* SIGTERM: stop accepting, let the requests in flight finish (up to the
@@ -916,6 +888,7 @@ drain(struct edg_server *srv)
 
 		nanosleep(&ts, NULL);
 	}
+	edg_cache_drain(srv, until);
 }
 
 int
@@ -1000,6 +973,7 @@ out:
 		pthread_mutex_unlock(&srv->conns_mu);
 		pthread_join(srv->watchdog, NULL);
 	}
+	edg_cache_free(srv);
 	edg_origin_free(&srv->primary);
 	edg_origin_free(&srv->failover);
 	edg_certs_free();

@@ -1284,6 +1284,37 @@ rstore_get(struct rstore *rs, const void *key, size_t klen, char **val, size_t *
 }
 
 enum rstore_res
+rstore_getrange(struct rstore *rs, const void *key, size_t klen, size_t start, size_t end,
+                void *buf, size_t cap, size_t *n)
+{
+	char a[24], b[24];
+	const void *av[4] = { "GETRANGE", key, a, b };
+	size_t al[4] = { 8, klen, 0, 0 };
+	struct cmd cm = { 4, av, al, "GETRANGE", false };
+	redisReply *r;
+	struct fail f;
+
+	*n = 0;
+	al[2] = (size_t)snprintf(a, sizeof a, "%zu", start);
+	al[3] = (size_t)snprintf(b, sizeof b, "%zu", end);
+	if (run(rs, &cm, 0, &r, &f) < 0)
+		return RSTORE_UNAVAILABLE;
+	if (r->type != REDIS_REPLY_STRING)
+		return odd_reply(rs, r);
+	/* a missing key and a range past its end both read as "" */
+	if (r->len == 0) {
+		freeReplyObject(r);
+		COUNT(rs, misses);
+		return RSTORE_ABSENT;
+	}
+	*n = r->len < cap ? r->len : cap;
+	memcpy(buf, r->str, *n);
+	freeReplyObject(r);
+	COUNT(rs, hits);
+	return RSTORE_OK;
+}
+
+enum rstore_res
 rstore_set(struct rstore *rs, const void *key, size_t klen, const void *val, size_t vlen,
            int64_t ttl_ms)
 {

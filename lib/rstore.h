@@ -137,6 +137,14 @@ void rstore_free(struct rstore *rs);
 enum rstore_res rstore_get(struct rstore *rs, const void *key, size_t klen, char **val,
                            size_t *vlen);
 
+/* GETRANGE key start end (inclusive offsets): up to cap bytes of the value
+ * into buf, their count in *n.  RSTORE_ABSENT when the key does not exist
+ * or the range is past its end (Redis answers "" for both).  The cache
+ * uses it to check that a memory-tier entry is still the one in Redis
+ * (its checksum) without moving the whole value. */
+enum rstore_res rstore_getrange(struct rstore *rs, const void *key, size_t klen, size_t start,
+                                size_t end, void *buf, size_t cap, size_t *n);
+
 /* SET key value PX ttl_ms (ttl_ms 0: no expiry; must not be negative).
  * Binary safe; the value is written from val without a copy. */
 enum rstore_res rstore_set(struct rstore *rs, const void *key, size_t klen, const void *val,

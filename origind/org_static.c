@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hrange.h"
 #include "org.h"
 
 static const struct {
@@ -120,61 +121,6 @@ etag_match(const char *list, const char *etag, bool weak)
 		p = q + 1;
 	}
 	return false;
-}
-
-/* One "bytes=first-last" range against size.  Returns 1 with off and len set
- * for one satisfiable range, 0 to ignore Range (bad syntax, several
- * ranges, other unit), -1 when unsatisfiable (416). */
-static int
-parse_range(const char *v, off_t size, off_t *off, off_t *len)
-{
-	const char *p;
-	long long a = -1, b = -1;
-	char *end;
-
-	if (strncasecmp(v, "bytes=", 6) != 0)
-		return 0;
-	p = v + 6;
-	while (*p == ' ')
-		p++;
-	if (strchr(p, ',') != NULL)
-		return 0; /* several ranges: send the whole file */
-	if (*p == '-') { /* suffix: the last N bytes */
-		if (!isdigit((unsigned char)p[1]))
-			return 0;
-		errno = 0;
-		b = strtoll(p + 1, &end, 10);
-		if (errno != 0 || *end != '\0')
-			return 0;
-		if (b == 0 || size == 0)
-			return -1;
-		if (b > size)
-			b = size;
-		*off = size - b;
-		*len = b;
-		return 1;
-	}
-	if (!isdigit((unsigned char)*p))
-		return 0;
-	errno = 0;
-	a = strtoll(p, &end, 10);
-	if (errno != 0 || *end != '-')
-		return 0;
-	p = end + 1;
-	if (*p != '\0') {
-		if (!isdigit((unsigned char)*p))
-			return 0;
-		b = strtoll(p, &end, 10);
-		if (errno != 0 || *end != '\0' || b < a)
-			return 0;
-	}
-	if (a >= size)
-		return -1;
-	if (b < 0 || b >= size)
-		b = size - 1;
-	*off = a;
-	*len = b - a + 1;
-	return 1;
 }
 
 static const char *
@@ -309,8 +255,14 @@ org_static_handle(struct org_req *r, struct org_reply *out)
 		if (ir != NULL) /* a strong ETag match, or the exact date */
 			use = ir[0] == '"' ? etag_match(ir, etag, false) :
 			                     (t = parse_date(ir)) != (time_t)-1 && t == st.st_mtim.tv_sec;
-		if (use)
-			rng = parse_range(v, st.st_size, &off, &len);
+		if (use) {
+			uint64_t o64 = 0, l64 = 0;
+
+			rng = hrange_parse(v, strlen(v), (uint64_t)st.st_size, &o64, &l64);
+			off = (off_t)o64;
+			if (rng == HRANGE_OK)
+				len = (off_t)l64;
+		}
 	}
 	if (rng < 0) {
 		char cr[64];

@@ -63,10 +63,11 @@ expect_eq "$p4" "$p1" "origin-side port after a HEAD"
 pass "sequential requests (GET, POST with body, HEAD) on new viewer connections share one origin connection (port $p1)"
 
 # concurrent requests never share a connection: 6 at once take 6, and
-# they all go back to the pool
+# they all go back to the pool (six URLs: one would be collapsed into one
+# origin request by the cache)
 pids=()
 for i in 1 2 3 4 5 6; do
-	ecurl -o "$T/conc.$i" /cgi-bin/slowport.cgi &
+	ecurl -o "$T/conc.$i" "/cgi-bin/slowport.cgi?$i" &
 	pids+=($!)
 done
 for i in 1 2 3 4 5 6; do

@@ -20,9 +20,10 @@ mkdir -p "$T/www" "$T/cgi"
 echo healthy >"$T/www/index.html"
 cat >"$T/cgi/slow.cgi" <<'EOF'
 #!/bin/sh
-# slow.cgi: answers after QUERY_STRING seconds
-sleep "${QUERY_STRING:-3}"
-printf 'Content-Type: text/plain\n\nslept %s\n' "${QUERY_STRING:-3}"
+# slow.cgi: answers after the seconds the query starts with ("3&n=1")
+s=${QUERY_STRING%%&*}
+sleep "${s:-3}"
+printf 'Content-Type: text/plain\n\nslept %s\n' "${s:-3}"
 EOF
 chmod 755 "$T/cgi" "$T/cgi/slow.cgi"
 start_origind origin --docroot "$T/www" --cgi-bin "$T/cgi" --max-connections 256 \
@@ -36,7 +37,7 @@ ehealthy
 slow_pids=()
 t_start=$(date +%s.%N)
 for i in $(seq 1 "$NSLOW"); do
-	ecurl -o "$T/slow.$i.body" -w '%{http_code} %{time_total}\n' '/cgi-bin/slow.cgi?3' \
+	ecurl -o "$T/slow.$i.body" -w '%{http_code} %{time_total}\n' "/cgi-bin/slow.cgi?3&n=$i" \
 		>"$T/slow.$i.out" 2>"$T/slow.$i.err" &
 	slow_pids+=($!)
 done

@@ -620,6 +620,26 @@ Test(rstore, round_trips)
 	cr_assert_eq(n, sizeof bval);
 	cr_assert_eq(memcmp(got, bval, n), 0);
 	free(got);
+	{
+		char part[8];
+		size_t pn;
+
+		/* GETRANGE: bytes 8..11 of the binary value; past the end and
+		 * a missing key read as absent */
+		cr_assert_eq(rstore_getrange(rs, bkey, sizeof bkey - 1, 8, 11, part, sizeof part,
+		                             &pn), RSTORE_OK);
+		cr_assert_eq(pn, 4);
+		cr_assert_eq(memcmp(part, bval + 8, 4), 0);
+		cr_assert_eq(rstore_getrange(rs, bkey, sizeof bkey - 1, 0, 99, part, 3, &pn),
+		             RSTORE_OK);
+		cr_assert_eq(pn, 3, "cut at cap");
+		cr_assert_eq(rstore_getrange(rs, bkey, sizeof bkey - 1, sizeof bval + 5,
+		                             sizeof bval + 9, part, sizeof part, &pn),
+		             RSTORE_ABSENT);
+		cr_assert_eq(rstore_getrange(rs, "never", 5, 0, 3, part, sizeof part, &pn),
+		             RSTORE_ABSENT);
+		cr_assert_eq(pn, 0);
+	}
 	expect_get(rs, "k", NULL); /* the key is not cut at its NUL */
 	/* DEL of several, some absent */
 	keys[0] = "a";
