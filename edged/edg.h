@@ -172,7 +172,6 @@ struct edg_req {
 	struct edg_origin *org;  /* the origin in use */
 	char *head;              /* request head for the origin */
 	size_t head_len;
-	struct hc_exchange x;
 	bool began;              /* hc_begin succeeded */
 	bool failed;             /* origin failure: answer 502/504 */
 	enum hc_fail fail;
@@ -191,6 +190,10 @@ struct edg_req {
 	bool strip_cond;         /* the viewer's validators and Range not forwarded */
 	char *extra;             /* extra request fields for the origin (malloc'd) */
 	struct edg_creq *c;      /* cache state; NULL when the cache is not used */
+
+	/* last and not zeroed at allocation (4 KiB; hc_begin sets it up):
+	 * valid once began */
+	struct hc_exchange x;
 };
 
 /* Answers and origin I/O that main.c offers the cache (edg_cache.c). */

@@ -37,6 +37,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <gnutls/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,7 +110,6 @@ struct edg_creq {
 	struct cachepol_req q;
 	struct ckey key;         /* primary */
 	struct ckey vkey;        /* the variant key when the entry varies */
-	struct ckey_field fields[MAX_FIELDS];
 	size_t nfields;
 	bool too_many;
 	const char *range, *if_range;
@@ -121,6 +121,8 @@ struct edg_creq {
 	size_t replay_off, replay_len;
 	bool commit_at_eof;
 	char cs[200];            /* Cache-Status */
+	/* last: not zeroed (4 KiB) */
+	struct ckey_field fields[MAX_FIELDS];
 };
 
 static int64_t
@@ -590,6 +592,27 @@ fill_meta(struct centry_meta *m, const struct cachepol_resp *rp,
 	                    !(rp->cc.flags & CACHEPOL_CC_SIE_BAD) ? rp->cc.sie : 0;
 }
 
+/* The variant key of the request fields[0..n) under primary for Vary
+ * names[0..nn) and vary_id: a stack buffer first, CKEY_CANON_SIZE when the
+ * text is larger.  0 or -1. */
+static int
+variant_key(const struct ckey *primary, uint64_t vary_id, const struct ckey_span *names,
+            size_t nn, const struct ckey_field *fields, size_t n, struct ckey *out)
+{
+	struct err e = { 0, "" };
+	char small[4096], *canon;
+	int rc;
+
+	if (ckey_variant(primary, vary_id, names, nn, fields, n, small, sizeof small, out, &e) == 0)
+		return 0;
+	canon = malloc(CKEY_CANON_SIZE);
+	if (canon == NULL)
+		return -1;
+	rc = ckey_variant(primary, vary_id, names, nn, fields, n, canon, CKEY_CANON_SIZE, out, &e);
+	free(canon);
+	return rc;
+}
+
 /* Start an entry for the origin's response h (summary rp) to the request
  * whose primary key is key and fields fields[0..n).  idx: the variant index
  * found for key (or NULL).  Returns 0 (st->active), or -1 with *why. */
@@ -658,7 +681,6 @@ store_begin(struct store *st, struct edg_cache *c, const struct hresp *h,
 		struct ckey vk;
 		struct ckey_span inames[CKEY_MAX_NAMES];
 		size_t ni = 0;
-		char *canon;
 
 		if (idx != NULL) {
 			ni = centry_vary(&idx->ce, inames, CKEY_MAX_NAMES);
@@ -676,15 +698,10 @@ store_begin(struct store *st, struct edg_cache *c, const struct hresp *h,
 			if (gnutls_rnd(GNUTLS_RND_NONCE, &vary_id, sizeof vary_id) < 0 || vary_id == 0)
 				vary_id = (uint64_t)edg_now_ms() * 2654435761u + 1;
 		}
-		canon = malloc(CKEY_CANON_SIZE);
-		if (canon == NULL ||
-		    ckey_variant(key, vary_id, names, nnames, fields, n, canon, CKEY_CANON_SIZE, &vk,
-		                 &e) < 0) {
-			free(canon);
+		if (variant_key(key, vary_id, names, nnames, fields, n, &vk) < 0) {
 			*why = "vary";
 			return -1;
 		}
-		free(canon);
 		memcpy(st->key, vk.digest, CKEY_DIGEST_LEN);
 		memcpy(st->id, vk.id, sizeof st->id);
 		src.m.vary_id = vary_id;
@@ -1401,10 +1418,8 @@ find(struct edg_req *r, bool *vary_miss)
 	struct edg_cache *c = r->srv->cache;
 	struct edg_creq *cr = r->c;
 	struct ckey_span names[CKEY_MAX_NAMES];
-	struct err e = { 0, "" };
 	struct mobj *o;
 	size_t n;
-	char *canon;
 
 	*vary_miss = false;
 	o = tier_get(c, cr->key.digest, cr->key.id, cr->key.uri_digest);
@@ -1413,14 +1428,9 @@ find(struct edg_req *r, bool *vary_miss)
 	mobj_unref(cr->idx);
 	cr->idx = o;
 	n = centry_vary(&o->ce, names, CKEY_MAX_NAMES);
-	canon = malloc(CKEY_CANON_SIZE);
-	if (canon == NULL ||
-	    ckey_variant(&cr->key, o->ce.m.vary_id, names, n, cr->fields, cr->nfields, canon,
-	                 CKEY_CANON_SIZE, &cr->vkey, &e) < 0) {
-		free(canon);
+	if (variant_key(&cr->key, o->ce.m.vary_id, names, n, cr->fields, cr->nfields,
+	                &cr->vkey) < 0)
 		return NULL;
-	}
-	free(canon);
 	o = tier_get(c, cr->vkey.digest, cr->vkey.id, cr->key.uri_digest);
 	if (o != NULL && o->ce.m.kind != CENTRY_RESPONSE) {
 		mobj_unref(o);
@@ -1437,11 +1447,8 @@ answers(struct edg_req *r, const struct mobj *o)
 {
 	struct edg_creq *cr = r->c;
 	struct ckey_span names[CKEY_MAX_NAMES];
-	struct err e = { 0, "" };
 	struct ckey vk;
 	size_t n;
-	char *canon;
-	bool ok;
 
 	if (o->ce.m.kind != CENTRY_RESPONSE)
 		return false;
@@ -1450,13 +1457,8 @@ answers(struct edg_req *r, const struct mobj *o)
 	if (o->ce.nvary == 0)
 		return false;
 	n = centry_vary(&o->ce, names, CKEY_MAX_NAMES);
-	canon = malloc(CKEY_CANON_SIZE);
-	ok = canon != NULL &&
-	     ckey_variant(&cr->key, o->ce.m.vary_id, names, n, cr->fields, cr->nfields, canon,
-	                  CKEY_CANON_SIZE, &vk, &e) == 0 &&
-	     memcmp(vk.digest, o->key, CKEY_DIGEST_LEN) == 0;
-	free(canon);
-	return ok;
+	return variant_key(&cr->key, o->ce.m.vary_id, names, n, cr->fields, cr->nfields, &vk) == 0 &&
+	       memcmp(vk.digest, o->key, CKEY_DIGEST_LEN) == 0;
 }
 
 /* Not cached: straight to the origin, as without a cache. */
@@ -1485,9 +1487,11 @@ edg_cache_respond(struct edg_req *r)
 	struct cachepol_use u;
 	enum MHD_Result ret;
 	bool collapsed = false, vary_miss;
-	char *canon;
+	char *canon, small[4096];
 
-	cr = calloc(1, sizeof *cr);
+	cr = malloc(sizeof *cr);
+	if (cr != NULL)
+		memset(cr, 0, offsetof(struct edg_creq, fields));
 	if (cr == NULL) {
 		if (edg_fetch_head(r) < 0)
 			return edg_send_origin_error(r);
@@ -1508,13 +1512,17 @@ edg_cache_respond(struct edg_req *r)
 	kr.target_len = strlen(r->target);
 	kr.fields = cr->fields;
 	kr.nfields = cr->nfields;
-	canon = malloc(CKEY_CANON_SIZE);
-	if (canon == NULL || ckey_build(c->kp, &kr, canon, CKEY_CANON_SIZE, &cr->key, &e) < 0) {
+	/* most keys fit a small buffer; the largest heads need CKEY_CANON_SIZE */
+	if (ckey_build(c->kp, &kr, small, sizeof small, &cr->key, &e) < 0) {
+		canon = malloc(CKEY_CANON_SIZE);
+		if (canon == NULL ||
+		    ckey_build(c->kp, &kr, canon, CKEY_CANON_SIZE, &cr->key, &e) < 0) {
+			free(canon);
+			LOG_DEBUG("cache.no_key", "id=%s why=%s", r->id, log_q(e.msg));
+			return bypass(r, "key");
+		}
 		free(canon);
-		LOG_DEBUG("cache.no_key", "id=%s why=%s", r->id, log_q(e.msg));
-		return bypass(r, "key");
 	}
-	free(canon);
 again:
 	o = find(r, &vary_miss);
 	if (o != NULL) {

@@ -37,6 +37,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,12 +247,15 @@ static void *
 uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 {
 	struct edg_listener *l = cls;
-	struct edg_req *r = calloc(1, sizeof *r);
+	struct edg_req *r = malloc(sizeof *r);
 	const union MHD_ConnectionInfo *ci;
 	static unsigned long long seq;
 
 	if (r == NULL)
 		return NULL;
+	/* everything but the origin exchange, which hc_begin initialises */
+	memset(r, 0, offsetof(struct edg_req, x));
+	r->x.fail = HC_OK;
 	r->magic = REQ_MAGIC;
 	r->srv = l->srv;
 	__atomic_add_fetch(&l->srv->inflight, 1, __ATOMIC_RELEASE);
