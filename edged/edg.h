@@ -85,7 +85,10 @@ struct edg_fwd {
 	long long content_length; /* -1: none */
 	bool chunked;            /* the viewer's body is chunked */
 	bool head_only;          /* forwarded as HEAD */
-	bool strip_cond;         /* drop If-* and Range (the cache asks itself) */
+	bool strip_cond;         /* a fetch for the cache: drop If-* and Range (the
+	                          * cache asks itself) and the fields that could
+	                          * poison an entry unless keyed */
+	const struct cfg_list *keyed; /* cache_key_headers */
 	const char *extra;       /* more fields, "Name: value\r\n" each, or NULL */
 };
 

@@ -1346,6 +1346,7 @@ bg_refresh(struct edg_req *r, struct mobj *old)
 	fw.request_id = r->id;
 	fw.content_length = -1;
 	fw.strip_cond = true;
+	fw.keyed = &srv->o.cache_key_headers;
 	fw.extra = r->extra;
 	b->c = c;
 	b->org = org;

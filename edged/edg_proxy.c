@@ -319,6 +319,35 @@ conditional(const char *key, size_t ksz)
 	return false;
 }
 
+/* Request fields that commonly change what an origin answers (the host
+ * or path it thinks it serves, the method it runs) although no cache keys
+ * on them: forwarded on a fetch for the cache, a viewer could poison the
+ * entry every other viewer gets.  They are dropped from the cache's
+ * fetches unless cache_key_headers names them (then they are in the key).
+ * Requests that bypass the cache forward them as any other field. */
+static bool
+unkeyed_risky(const struct edg_fwd *f, const char *key, size_t ksz)
+{
+	static const char *const names[] = {
+		"x-forwarded-host", "x-forwarded-server", "x-forwarded-scheme", "x-forwarded-port",
+		"x-forwarded-prefix", "x-host", "x-original-url", "x-rewrite-url",
+		"x-original-host", "x-http-method-override", "x-http-method", "x-method-override",
+		"forwarded",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strlen(names[i]) == ksz && strcasecmp(key, names[i]) == 0)
+			break;
+	if (i == sizeof names / sizeof names[0])
+		return false;
+	if (f->keyed != NULL)
+		for (i = 0; i < f->keyed->n; i++)
+			if (strlen(f->keyed->v[i]) == ksz && strcasecmp(f->keyed->v[i], key) == 0)
+				return false;
+	return true;
+}
+
 static enum MHD_Result
 copy_field(void *cls, enum MHD_ValueKind kind, const char *key, size_t ksz,
            const char *value, size_t vsz)
@@ -338,7 +367,7 @@ copy_field(void *cls, enum MHD_ValueKind kind, const char *key, size_t ksz,
 			return MHD_YES;
 	if (w->cnl > 0 && edg_list_has(w->conn_names, w->cnl, key))
 		return MHD_YES;
-	if (w->f->strip_cond && conditional(key, ksz))
+	if (w->f->strip_cond && (conditional(key, ksz) || unkeyed_risky(w->f, key, ksz)))
 		return MHD_YES;
 	if (ksz == 15 && strcasecmp(key, "x-forwarded-for") == 0) {
 		if (vsz > 0) {

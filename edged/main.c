@@ -356,6 +356,7 @@ begin_on(struct edg_req *r, struct edg_origin *o)
 		.chunked = r->chunked,
 		.head_only = r->head_only && !r->fwd_get,
 		.strip_cond = r->strip_cond,
+		.keyed = &srv->o.cache_key_headers,
 		.extra = r->extra,
 	};
 	struct err e = { 0, "" };
