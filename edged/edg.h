@@ -89,6 +89,7 @@ struct edg_fwd {
 	                          * cache asks itself) and the fields that could
 	                          * poison an entry unless keyed */
 	const struct cfg_list *keyed; /* cache_key_headers */
+	bool keep_range;         /* ... but forward Range and If-Range (a miss) */
 	const char *extra;       /* more fields, "Name: value\r\n" each, or NULL */
 };
 
@@ -191,7 +192,10 @@ struct edg_req {
 	/* the cache (edg_cache.c) */
 	bool fwd_get;            /* a HEAD sent upstream as GET (a cacheable miss) */
 	bool strip_cond;         /* the viewer's validators and Range not forwarded */
+	bool keep_range;         /* ... except Range / If-Range (a miss for a range) */
 	char *extra;             /* extra request fields for the origin (malloc'd) */
+	uint64_t pre_read;       /* body bytes already read from the origin that a
+	                          * reader replays first (counted in the length) */
 	struct edg_creq *c;      /* cache state; NULL when the cache is not used */
 
 	/* last and not zeroed at allocation (4 KiB; hc_begin sets it up):

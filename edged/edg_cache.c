@@ -1081,6 +1081,10 @@ fetch(struct edg_req *r, struct mobj *stale, const struct cachepol_use *u, const
 
 	r->fwd_get = r->head_only;
 	r->strip_cond = true;
+	/* a range on a miss goes to the origin as asked (a large object is
+	 * not fetched whole for a few bytes); a 206 is not stored, a 200 is
+	 * stored and the range answered from it */
+	r->keep_range = stale == NULL && cr->range != NULL && !r->head_only;
 	if (stale != NULL)
 		set_validators(r, stale);
 	t0 = now_s();
@@ -1171,6 +1175,7 @@ fetch(struct edg_req *r, struct mobj *stale, const struct cachepol_use *u, const
 			cr->replay = p;
 			cr->replay_off = cr->st.head_len;
 			cr->replay_len = have + (size_t)n;
+			r->pre_read = cr->replay_len - cr->replay_off;
 			cr->st.acc = NULL;
 			store_drop(&cr->st);
 			break;

@@ -304,6 +304,12 @@ collect_connection(void *cls, enum MHD_ValueKind kind, const char *key, size_t k
 	return MHD_YES;
 }
 
+static bool
+is(const char *key, size_t ksz, const char *name)
+{
+	return strlen(name) == ksz && strcasecmp(key, name) == 0;
+}
+
 /* The fields a cache evaluates itself, never forwarded on its fetches
  * (RFC 9111 4.3.1: the cache's own validators go instead). */
 static bool
@@ -367,7 +373,8 @@ copy_field(void *cls, enum MHD_ValueKind kind, const char *key, size_t ksz,
 			return MHD_YES;
 	if (w->cnl > 0 && edg_list_has(w->conn_names, w->cnl, key))
 		return MHD_YES;
-	if (w->f->strip_cond && (conditional(key, ksz) || unkeyed_risky(w->f, key, ksz)))
+	if (w->f->strip_cond && (conditional(key, ksz) || unkeyed_risky(w->f, key, ksz)) &&
+	    !(w->f->keep_range && (is(key, ksz, "range") || is(key, ksz, "if-range"))))
 		return MHD_YES;
 	if (ksz == 15 && strcasecmp(key, "x-forwarded-for") == 0) {
 		if (vsz > 0) {

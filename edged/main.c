@@ -357,6 +357,7 @@ begin_on(struct edg_req *r, struct edg_origin *o)
 		.head_only = r->head_only && !r->fwd_get,
 		.strip_cond = r->strip_cond,
 		.keyed = &srv->o.cache_key_headers,
+		.keep_range = r->keep_range,
 		.extra = r->extra,
 	};
 	struct err e = { 0, "" };
@@ -605,7 +606,7 @@ edg_queue_origin(struct edg_req *r, MHD_ContentReaderCallback reader, void *cls,
 			4096, reader, cls, fr);
 	else
 		resp = MHD_create_response_from_callback(
-			r->x.body == HRESP_BODY_LENGTH ? r->x.left : MHD_SIZE_UNKNOWN,
+			r->x.body == HRESP_BODY_LENGTH ? r->x.left + r->pre_read : MHD_SIZE_UNKNOWN,
 			32 * 1024, reader, cls, fr);
 	if (resp == NULL) {
 		if (fr != NULL)
