@@ -229,7 +229,9 @@ int64_t edg_now_ms(void);
 /* Set up the cache from the cache keys of srv->o (srv->cache stays NULL
  * when cache = false).  Errors name the key. */
 int edg_cache_init(struct edg_server *srv, struct err *e);
-void edg_cache_free(struct edg_server *srv);
+/* false when background refreshes are still running (then the cache and
+ * the origins they use must stay allocated). */
+bool edg_cache_free(struct edg_server *srv);
 /* True when r goes through the cache (GET or HEAD without a body). */
 bool edg_cache_applies(const struct edg_req *r);
 /* Answer r from the cache, revalidating or fetching as RFC 9111 says. */

@@ -58,6 +58,8 @@
 #define MAX_STORED   256  /* response fields an entry may keep */
 #define FL_BUCKETS   256
 #define MAX_BG       64   /* background refreshes at once */
+#define IDX_EXTRA_TTL 86400 /* a variant index lives this much longer than the
+                             * variant last stored under it */
 
 /* One fetch in progress for a key (request collapsing). */
 struct flight {
@@ -252,21 +254,22 @@ edg_cache_drain(struct edg_server *srv, int64_t until_ms)
 	pthread_mutex_unlock(&c->mu);
 }
 
-void
+bool
 edg_cache_free(struct edg_server *srv)
 {
 	struct edg_cache *c = srv->cache;
 
 	if (c == NULL)
-		return;
+		return true;
 	/* background refreshes hold c: wait for them (bounded) */
 	edg_cache_drain(srv, edg_now_ms() + c->srv->o.origin_response_timeout + 1000);
 	pthread_mutex_lock(&c->mu);
 	if (c->bg_running > 0) {
-		/* still running past the bound: leak c rather than free it under them */
+		/* still running past the bound: leak c (and the origins they
+		 * use) rather than free them under them */
 		pthread_mutex_unlock(&c->mu);
-		srv->cache = NULL;
-		return;
+		LOG_WARN("cache.refresh_abandoned", "running=%u", c->bg_running);
+		return false;
 	}
 	pthread_mutex_unlock(&c->mu);
 	LOG_INFO("cache.totals", "hit=%llu stale=%llu refresh=%llu miss=%llu stored=%llu "
@@ -281,6 +284,7 @@ edg_cache_free(struct edg_server *srv)
 	pthread_cond_destroy(&c->bg_cv);
 	free(c);
 	srv->cache = NULL;
+	return true;
 }
 
 #define COUNT(c, f) __atomic_add_fetch(&(c)->f, 1, __ATOMIC_RELAXED)
@@ -531,7 +535,9 @@ store_commit(struct store *st)
 		if (ix != NULL) {
 			atomic_store(&ix->checked_ms, edg_now_ms());
 			mcache_put(c->mem, ix);
-			redis_put(c, st->idx_id, ix->blob, ix->len, st->ttl);
+			/* the index outlives its variants: a variant stored
+			 * later under it must not find it expired */
+			redis_put(c, st->idx_id, ix->blob, ix->len, st->ttl + IDX_EXTRA_TTL);
 			mobj_unref(ix);
 		}
 	}
@@ -707,7 +713,18 @@ store_begin(struct store *st, struct edg_cache *c, const struct hresp *h,
 		src.m.vary_id = vary_id;
 		src.vary = names;
 		src.nvary = nnames;
-		if (new_index) {
+		if (!new_index) {
+			/* written again with the variant, to extend its TTL */
+			st->idx = malloc(idx->len);
+			if (st->idx == NULL) {
+				*why = "out-of-memory";
+				return -1;
+			}
+			memcpy(st->idx, idx->blob, idx->len);
+			st->idx_len = idx->len;
+			memcpy(st->idx_key, key->digest, CKEY_DIGEST_LEN);
+			memcpy(st->idx_id, key->id, sizeof st->idx_id);
+		} else {
 			struct centry_src is;
 			size_t ilen;
 
