@@ -979,10 +979,10 @@ out:
 		pthread_mutex_unlock(&srv->conns_mu);
 		pthread_join(srv->watchdog, NULL);
 	}
-	if (edg_cache_free(srv)) {
-		edg_origin_free(&srv->primary);
-		edg_origin_free(&srv->failover);
-	}
+	if (!edg_cache_free(srv))
+		return status; /* a refresh still uses srv: exit without freeing */
+	edg_origin_free(&srv->primary);
+	edg_origin_free(&srv->failover);
 	edg_certs_free();
 	if (srv->ticket_key.data != NULL)
 		gnutls_free(srv->ticket_key.data);
