@@ -55,7 +55,7 @@ FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/tests/replay_%)
 
 .SECONDARY:
-.PHONY: all test unit integration fuzz-replay deps clean fuzz fuzz-run check-deps
+.PHONY: all test unit integration fuzz-replay deps clean fuzz fuzz-run check-deps bench
 all: $(PROGRAMS)
 
 check-deps:
@@ -141,6 +141,16 @@ fuzz-run: $(FUZZ_BIN)
 
 deps:
 	@scripts/deps.sh
+
+# ---- benchmark against nginx (and other peers) ------------------------------
+# The yardstick harness (nginx proxy_cache, Varnish, Traffic Server beside
+# edged, interleaved rounds, medians and ratios) lives outside the repo;
+# BENCH_DIR points at it.  BENCH_ARGS go to it as environment, e.g.
+#   make bench BENCH_ARGS='PEERS=nginx ROUNDS=3 WORKLOADS="W1 W4 W5"'
+BENCH_DIR ?= ../shared/bench
+BENCH_ARGS ?= PEERS=nginx ROUNDS=3 DURATION=10 WARMUP=3
+bench: $(PROGRAMS)
+	@scripts/bench.sh "$(BENCH_DIR)" "$(abspath $(BIN))" $(BENCH_ARGS)
 
 clean:
 	rm -rf build bin
