@@ -619,13 +619,30 @@ variant_key(const struct ckey *primary, uint64_t vary_id, const struct ckey_span
 	return rc;
 }
 
+/* Same Vary names (as centry_vary and ckey_vary_parse give them)? */
+static bool
+same_names(const struct ckey_span *a, size_t na, const struct ckey_span *b, size_t nb)
+{
+	size_t i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++)
+		if (a[i].len != b[i].len || memcmp(a[i].p, b[i].p, a[i].len) != 0)
+			return false;
+	return true;
+}
+
 /* Start an entry for the origin's response h (summary rp) to the request
  * whose primary key is key and fields fields[0..n).  idx: the variant index
- * found for key (or NULL).  Returns 0 (st->active), or -1 with *why. */
+ * found for key (or NULL).  same: a background refresh's stale entry, whose
+ * key (and variant) the new one takes when it varies on the same fields.
+ * Returns 0 (st->active), or -1 with *why. */
 static int
 store_begin(struct store *st, struct edg_cache *c, const struct hresp *h,
             const struct cachepol_resp *rp, const struct ckey *key, const struct mobj *idx,
-            const struct ckey_field *fields, size_t n, uint64_t body_hint, const char **why)
+            const struct ckey_field *fields, size_t n, const struct mobj *same,
+            uint64_t body_hint, const char **why)
 {
 	struct cachepol_fresh f;
 	struct centry_src src;
@@ -683,21 +700,28 @@ store_begin(struct store *st, struct edg_cache *c, const struct hresp *h,
 	src.nfields = nk;
 	st->ttl = cachepol_store_ttl(rp, &f, &c->pol, now_s());
 	memcpy(st->uri, key->uri_digest, CKEY_DIGEST_LEN);
-	if (nnames > 0) {
+	if (same != NULL) {
+		struct ckey_span on[CKEY_MAX_NAMES];
+		size_t no = centry_vary(&same->ce, on, CKEY_MAX_NAMES);
+
+		if (!same_names(on, no, names, nnames)) {
+			*why = "vary-changed";
+			return -1;
+		}
+		memcpy(st->key, same->key, CKEY_DIGEST_LEN);
+		ckey_format_id(st->key, st->id);
+		src.m.vary_id = same->ce.m.vary_id;
+		src.vary = names;
+		src.nvary = nnames;
+	} else if (nnames > 0) {
 		struct ckey vk;
 		struct ckey_span inames[CKEY_MAX_NAMES];
 		size_t ni = 0;
 
 		if (idx != NULL) {
 			ni = centry_vary(&idx->ce, inames, CKEY_MAX_NAMES);
-			if (ni == nnames) {
-				for (i = 0; i < ni; i++)
-					if (inames[i].len != names[i].len ||
-					    memcmp(inames[i].p, names[i].p, names[i].len) != 0)
-						break;
-				if (i == ni)
-					vary_id = idx->ce.m.vary_id;
-			}
+			if (same_names(inames, ni, names, nnames))
+				vary_id = idx->ce.m.vary_id;
 		}
 		if (vary_id == 0) {
 			new_index = true;
@@ -1151,7 +1175,7 @@ fetch(struct edg_req *r, struct mobj *stale, const struct cachepol_use *u, const
 	       r->x.body == HRESP_BODY_NONE ? 0 : UINT64_MAX;
 	if (nwhy == NULL)
 		(void)store_begin(&cr->st, c, h, &rp, &cr->key, cr->idx, cr->fields, cr->nfields,
-		                  hint, &nwhy); /* on failure nwhy says why */
+		                  NULL, hint, &nwhy); /* on failure nwhy says why */
 	if (nwhy != NULL) {
 		snprintf(cr->cs, sizeof cr->cs, "edged; fwd=%s; fwd-status=%u; detail=%s", fwd,
 		         h->status, nwhy);
@@ -1290,8 +1314,7 @@ bg_main(void *arg)
 		memcpy(k.uri_digest, b->old->uri, CKEY_DIGEST_LEN);
 		ckey_format_id(k.digest, k.id);
 		if (cachepol_storable(&rp, &q, &c->pol) != CACHEPOL_STORE ||
-		    b->old->ce.nvary > 0 ||
-		    store_begin(&st, c, &x.resp, &rp, &k, NULL, NULL, 0,
+		    store_begin(&st, c, &x.resp, &rp, &k, NULL, NULL, 0, b->old,
 		                x.body == HRESP_BODY_LENGTH ? x.left : UINT64_MAX, &why) < 0) {
 			LOG_DEBUG("cache.refresh_not_stored", "id=%s status=%u why=%s", b->id,
 			          x.resp.status, why ? why : "not storable");
@@ -1577,7 +1600,10 @@ again:
 			return edg_send_local(r, 504, "only-if-cached and no usable stored response",
 			                      false, "Miss from edged");
 		case CACHEPOL_REVALIDATE:
-			ret = fetch(r, o, &u, u.stale ? "stale" : "request");
+			/* RFC 9211: "request" when the request's directives ruled
+			 * the stored response out, "stale" otherwise (no-cache
+			 * included: it is to be validated as if stale) */
+			ret = fetch(r, o, &u, strncmp(u.detail, "req-", 4) == 0 ? "request" : "stale");
 			mobj_unref(o);
 			return ret;
 		case CACHEPOL_FETCH:
