@@ -1507,6 +1507,23 @@ answers(struct edg_req *r, const struct mobj *o)
 	       memcmp(vk.digest, o->key, CKEY_DIGEST_LEN) == 0;
 }
 
+/* The part of a Host value that goes into the key: the name without any
+ * port.  The port is the edge's listener, not part of what the origin
+ * serves, so nodes listening on different ports share entries. */
+static size_t
+key_host_len(const char *host)
+{
+	const char *colon;
+
+	if (host[0] == '[') {
+		const char *e = strchr(host, ']');
+
+		return e != NULL ? (size_t)(e - host) + 1 : strlen(host);
+	}
+	colon = strchr(host, ':');
+	return colon != NULL ? (size_t)(colon - host) : strlen(host);
+}
+
 /* Not cached: straight to the origin, as without a cache. */
 static enum MHD_Result
 bypass(struct edg_req *r, const char *detail)
@@ -1552,7 +1569,7 @@ edg_cache_respond(struct edg_req *r)
 		return bypass(r, "if-match");
 	kr.method = r->method;
 	kr.host = r->host;
-	kr.host_len = strlen(r->host);
+	kr.host_len = key_host_len(r->host);
 	kr.https = r->tls;
 	kr.target = r->target;
 	kr.target_len = strlen(r->target);
@@ -1682,7 +1699,7 @@ invalidate_target(struct edg_req *r, const char *target)
 	MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, collect_field, &tmp);
 	kr.method = "GET";
 	kr.host = r->host;
-	kr.host_len = strlen(r->host);
+	kr.host_len = key_host_len(r->host);
 	kr.https = r->tls;
 	kr.target = target;
 	kr.target_len = strlen(target);
