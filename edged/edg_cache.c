@@ -1080,7 +1080,7 @@ serve_stale_on_error(struct edg_req *r, struct mobj *o, const char *what)
 	cachepol_age(&sr, now_s(), &a);
 	snprintf(r->c->cs, sizeof r->c->cs, "edged; hit; ttl=%lld; detail=stale-if-error-%s",
 	         (long long)(f.lifetime - a.current_age), what);
-	LOG_INFO("cache.stale_if_error", "id=%s origin=%s", r->id, what);
+	LOG_DEBUG("cache.stale_if_error", "id=%s origin=%s", r->id, what);
 	COUNT(c, n_stale);
 	return serve_entry(r, o, &sr, a.current_age, "Hit from edged", r->c->cs);
 }
@@ -1717,9 +1717,10 @@ invalidate_target(struct edg_req *r, const char *target)
 		keys[0] = k.id;
 		lens[0] = CKEY_ID_LEN;
 		if (rstore_del(c->rs, keys, lens, 1, NULL) != RSTORE_OK)
-			LOG_WARN("cache.invalidation_failed", "id=%s target=%s msg=\"Redis "
-			         "unavailable; other nodes keep their copy until it expires\"",
-			         r->id, log_q(target));
+			/* Redis is down (its state change is logged once, by
+			 * rstore): other nodes keep their copy until it expires */
+			LOG_DEBUG("cache.invalidation_failed", "id=%s target=%s", r->id,
+			          log_q(target));
 	}
 	COUNT(c, n_invalidated);
 	LOG_DEBUG("cache.invalidated", "id=%s target=%s key=%s", r->id, log_q(target), k.id);
