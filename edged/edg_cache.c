@@ -58,6 +58,9 @@
 #define MAX_STORED   256  /* response fields an entry may keep */
 #define FL_BUCKETS   256
 #define MAX_BG       64   /* background refreshes at once */
+#define PASS_SLOTS   4096 /* keys remembered as not storable (hit-for-pass) */
+#define PASS_LOCKS   16
+#define PASS_MS      60000 /* for this long */
 #define IDX_EXTRA_TTL 86400 /* a variant index lives this much longer than the
                              * variant last stored under it */
 
@@ -81,6 +84,15 @@ struct edg_cache {
 	size_t max_object;
 	int64_t recheck_ms;
 	int64_t wait_ms;         /* a collapsed request waits at most this */
+
+	/* keys whose last response could not be stored: their misses are not
+	 * collapsed (waiting for a response that will not be shared only
+	 * serialises the viewers), as Varnish's hit-for-miss */
+	pthread_mutex_t pass_mu[PASS_LOCKS];
+	struct pass_slot {
+		unsigned char key[16];
+		int64_t until_ms;
+	} pass[PASS_SLOTS];
 
 	pthread_mutex_t mu;
 	pthread_cond_t bg_cv;
@@ -114,6 +126,7 @@ struct edg_creq {
 	struct ckey vkey;        /* the variant key when the entry varies */
 	size_t nfields;
 	bool too_many;
+	bool pass;               /* hit-for-pass: not collapsed, no Redis lookup */
 	const char *range, *if_range;
 	struct mobj *idx;        /* variant index found (a ref) */
 	struct flight *flight;   /* leading a fetch for key */
@@ -209,6 +222,8 @@ edg_cache_init(struct edg_server *srv, struct err *e)
 		rstore_url_label(&u, c->redis_label, sizeof c->redis_label);
 	}
 	pthread_mutex_init(&c->mu, NULL);
+	for (i = 0; i < PASS_LOCKS; i++)
+		pthread_mutex_init(&c->pass_mu[i], NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&c->bg_cv, &ca);
@@ -281,6 +296,8 @@ edg_cache_free(struct edg_server *srv)
 	mcache_free(c->mem);
 	ckey_policy_free(c->kp);
 	pthread_mutex_destroy(&c->mu);
+	for (size_t i = 0; i < PASS_LOCKS; i++)
+		pthread_mutex_destroy(&c->pass_mu[i]);
 	pthread_cond_destroy(&c->bg_cv);
 	free(c);
 	srv->cache = NULL;
@@ -391,13 +408,66 @@ flight_wait(struct edg_cache *c, struct flight *f)
 	return o;
 }
 
+/* ---- hit-for-pass ---------------------------------------------------------- */
+
+static size_t
+pass_slot(const unsigned char *key)
+{
+	return ((size_t)key[2] << 8 | key[3]) % PASS_SLOTS;
+}
+
+/* Remember (ms > 0) or forget (ms == 0) that key's responses are not
+ * stored. */
+static void
+pass_set(struct edg_cache *c, const unsigned char *key, int64_t ms)
+{
+	size_t i = pass_slot(key);
+	struct pass_slot *p = &c->pass[i];
+
+	pthread_mutex_lock(&c->pass_mu[i % PASS_LOCKS]);
+	if (ms > 0) {
+		memcpy(p->key, key, sizeof p->key);
+		p->until_ms = edg_now_ms() + ms;
+	} else if (memcmp(p->key, key, sizeof p->key) == 0) {
+		p->until_ms = 0;
+	}
+	pthread_mutex_unlock(&c->pass_mu[i % PASS_LOCKS]);
+}
+
+static bool
+pass_marked(struct edg_cache *c, const unsigned char *key)
+{
+	size_t i = pass_slot(key);
+	const struct pass_slot *p = &c->pass[i];
+	bool marked;
+
+	pthread_mutex_lock(&c->pass_mu[i % PASS_LOCKS]);
+	marked = p->until_ms > edg_now_ms() && memcmp(p->key, key, sizeof p->key) == 0;
+	pthread_mutex_unlock(&c->pass_mu[i % PASS_LOCKS]);
+	return marked;
+}
+
+/* Is a reason for not storing the response's own (not the request's)? */
+static bool
+response_reason(enum cachepol_store why, unsigned status)
+{
+	switch (why) {
+	case CACHEPOL_NS_METHOD:
+	case CACHEPOL_NS_REQ_NO_STORE:
+	case CACHEPOL_NS_AUTHORIZATION:
+		return false;
+	default:
+		return status != 206 && status != 304;
+	}
+}
+
 /* ---- the tiers --------------------------------------------------------------- */
 
 /* The entry under k: the memory tier (rechecked against Redis when old),
  * then Redis (then kept in memory).  NULL: a miss, Redis down included. */
 static struct mobj *
 tier_get(struct edg_cache *c, const unsigned char *digest, const char *id,
-         const unsigned char *uri)
+         const unsigned char *uri, bool redis)
 {
 	struct mobj *o = mcache_get(c->mem, digest);
 	struct err e = { 0, "" };
@@ -428,7 +498,7 @@ tier_get(struct edg_cache *c, const unsigned char *digest, const char *id,
 		mcache_del(c->mem, digest, o);
 		mobj_unref(o);
 	}
-	if (c->rs == NULL)
+	if (c->rs == NULL || !redis)
 		return NULL;
 	if (rstore_get(c->rs, id, CKEY_ID_LEN, &val, &vlen) != RSTORE_OK)
 		return NULL;
@@ -1177,6 +1247,8 @@ fetch(struct edg_req *r, struct mobj *stale, const struct cachepol_use *u, const
 		(void)store_begin(&cr->st, c, h, &rp, &cr->key, cr->idx, cr->fields, cr->nfields,
 		                  NULL, hint, &nwhy); /* on failure nwhy says why */
 	if (nwhy != NULL) {
+		if (stale == NULL && response_reason(why, h->status))
+			pass_set(c, cr->key.digest, PASS_MS);
 		snprintf(cr->cs, sizeof cr->cs, "edged; fwd=%s; fwd-status=%u; detail=%s", fwd,
 		         h->status, nwhy);
 		LOG_DEBUG("cache.not_stored", "id=%s key=%s status=%u why=%s", r->id, cr->key.id,
@@ -1187,6 +1259,7 @@ fetch(struct edg_req *r, struct mobj *stale, const struct cachepol_use *u, const
 			drain_small(r);
 		return edg_queue_origin(r, NULL, NULL, NULL, "Miss from edged", cr->cs);
 	}
+	pass_set(c, cr->key.digest, 0);
 	snprintf(cr->cs, sizeof cr->cs, "edged; fwd=%s; fwd-status=%u; stored", fwd, h->status);
 	tee = !r->head_only && cr->range == NULL && cr->q.n_inm == 0 && cr->q.n_ims == 0 &&
 	      hint != 0;
@@ -1468,7 +1541,10 @@ find(struct edg_req *r, bool *vary_miss)
 	size_t n;
 
 	*vary_miss = false;
-	o = tier_get(c, cr->key.digest, cr->key.id, cr->key.uri_digest);
+	/* a key whose responses are not stored (hit-for-pass) costs no Redis
+	 * round trip: it goes straight to the origin for PASS_MS */
+	cr->pass = pass_marked(c, cr->key.digest);
+	o = tier_get(c, cr->key.digest, cr->key.id, cr->key.uri_digest, !cr->pass);
 	if (o == NULL || o->ce.m.kind == CENTRY_RESPONSE)
 		return o;
 	mobj_unref(cr->idx);
@@ -1477,7 +1553,7 @@ find(struct edg_req *r, bool *vary_miss)
 	if (variant_key(&cr->key, o->ce.m.vary_id, names, n, cr->fields, cr->nfields,
 	                &cr->vkey) < 0)
 		return NULL;
-	o = tier_get(c, cr->vkey.digest, cr->vkey.id, cr->key.uri_digest);
+	o = tier_get(c, cr->vkey.digest, cr->vkey.id, cr->key.uri_digest, !cr->pass);
 	if (o != NULL && o->ce.m.kind != CENTRY_RESPONSE) {
 		mobj_unref(o);
 		o = NULL;
@@ -1631,7 +1707,7 @@ again:
 	if (cachepol_on_miss(&cr->q) == CACHEPOL_GATEWAY_TIMEOUT)
 		return edg_send_local(r, 504, "only-if-cached and nothing stored", false,
 		                      "Miss from edged");
-	if (!collapsed) {
+	if (!collapsed && !cr->pass) {
 		bool leader;
 		struct flight *fl = flight_join(c, cr->key.digest, &leader);
 

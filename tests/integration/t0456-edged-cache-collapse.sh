@@ -8,6 +8,8 @@
 #   - the same with a non-cacheable response (no-store): the waiters cannot
 #     use the leader's answer and go to the origin themselves: all 100 get
 #     200, the origin sees more than one request, and the bodies differ;
+#   - once a URL's answer was not storable (hit-for-pass, 60 s), a burst of
+#     its misses goes to the origin at once instead of waiting in line;
 #   - the same cacheable test with Redis behind the cache (two nodes):
 #     still one origin request per node at most (the second node, asked
 #     after the first filled Redis, none).
@@ -99,6 +101,18 @@ expect_eq "$(count_xc c2 'Hit from edged')" 0 "viewers with X-Cache Hit for a no
 nb=$(bodies c2)
 ((nb == n2)) || fail "distinct bodies for the no-store burst: $nb, origin requests: $n2"
 pass "$N concurrent viewers of a no-store URL: all 200, $n2 origin requests ($nb distinct bodies), ${MS} ms"
+
+# ---- hit-for-pass: once a URL's answer was not storable, its misses are
+# ---- not collapsed: a burst takes one origin time, not two ----
+u3="$R?sleep=2&h=Cache-Control:%20no-store&count=p1"
+EDGE_PORT=$EDGE_PORT eget -H 'Host: edge.test' "$u3"
+expect_eq "$CODE" 200 "the first request for the no-store URL p1"
+expect_match "$(header Cache-Status)" 'detail=no-store'
+N=20 burst p1 "$EDGE_PORT" "$u3"
+expect_eq "$(N=20 codes p1)" "200x20" "statuses of 20 concurrent viewers of a known no-store URL"
+expect_eq "$(lines "$T/www/count.p1")" 21 "origin requests for p1 (1 + 20: every viewer went itself)"
+((MS < 3500)) || fail "20 concurrent viewers of a known no-store URL (origin 2 s) took ${MS} ms: collapsed behind each other instead of going to the origin at once"
+pass "hit-for-pass: 20 viewers of a URL known not to be storable went to the origin at once (${MS} ms for a 2 s origin)"
 
 # ---- with Redis: collapsing per node, then Redis ----
 start_redis redis
