@@ -101,6 +101,16 @@ _on_exit() {
 	set +e
 	trap - EXIT
 	_stop_all
+	# a sanitizer report from any process the test ran (also at its exit:
+	# leaks, use after free during shutdown) fails the test
+	for i in "${_BG_LOGS[@]}"; do
+		if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: (Address|UndefinedBehavior|Leak)Sanitizer' \
+			"$T/$i.log" 2>/dev/null; then
+			echo "FAIL: sanitizer report in the log of $i:" >&2
+			grep -m 20 -E 'ERROR: |runtime error:|SUMMARY: |    #[0-9]' "$T/$i.log" >&2
+			[[ $rc -ne 0 ]] || rc=1
+		fi
+	done
 	if [[ ${#_SOFT_FAILS[@]} -gt 0 ]]; then
 		echo "FAIL: ${#_SOFT_FAILS[@]} soft failure(s), see above: ${_SOFT_FAILS[*]}" >&2
 		[[ $rc -ne 0 ]] || rc=1
