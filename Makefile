@@ -46,7 +46,7 @@ ORIGIND_OBJ := $(ORIGIND_SRC:%.c=$(BUILD)/%.o)
 EDGED_SRC := $(wildcard edged/*.c)
 EDGED_OBJ := $(EDGED_SRC:%.c=$(BUILD)/%.o)
 
-PROGRAMS := $(BIN)/edgecert $(BIN)/origind $(BIN)/edged
+PROGRAMS := $(BIN)/edgecert $(BIN)/edgecheck $(BIN)/origind $(BIN)/edged
 TEST_TOOLS := $(BUILD)/tests/freeport
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -55,7 +55,7 @@ FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/tests/replay_%)
 
 .SECONDARY:
-.PHONY: all test unit integration fuzz-replay deps clean fuzz fuzz-run check-deps bench
+.PHONY: all test unit integration fuzz-replay deps clean fuzz fuzz-run check-deps bench demo
 all: $(PROGRAMS)
 
 check-deps:
@@ -73,6 +73,10 @@ $(LIBEDGE): $(LIB_OBJ)
 $(BIN)/edgecert: $(BUILD)/tools/edgecert.o $(LIBEDGE)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BIN)/edgecheck: $(BUILD)/tools/edgecheck.o $(LIBEDGE)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -pthread
 
 $(BIN)/origind: $(ORIGIND_OBJ) $(LIBEDGE)
 	@mkdir -p $(@D)
@@ -141,6 +145,12 @@ fuzz-run: $(FUZZ_BIN)
 
 deps:
 	@scripts/deps.sh
+
+# ---- the demo: the whole stack on this machine (scripts/demo.sh) -----------
+demo:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh
 
 # ---- benchmark against nginx (and other peers) ------------------------------
 # The yardstick harness (nginx proxy_cache, Varnish, Traffic Server beside
