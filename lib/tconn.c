@@ -112,10 +112,8 @@ tconn_tls_free(struct tconn_tls *t)
 	memset(t, 0, sizeof *t);
 }
 
-/* Wait until fd is ready for events or the deadline passes: 1 ready, 0
- * timeout, -1 error. */
-static int
-wait_fd(int fd, short events, int64_t deadline)
+int
+tconn_wait_fd(int fd, short events, int64_t deadline)
 {
 	for (;;) {
 		struct pollfd p = { fd, events, 0 };
@@ -170,7 +168,7 @@ connect_one(struct tconn *c, const struct addrinfo *ai, int64_t deadline, struct
 		close(fd);
 		return fail(c, TCONN_REFUSED, e, "connect %s: %s", c->peer, strerror(err));
 	}
-	rc = wait_fd(fd, POLLOUT, deadline);
+	rc = tconn_wait_fd(fd, POLLOUT, deadline);
 	if (rc == 0) {
 		close(fd);
 		return fail(c, TCONN_TIMEOUT, e, "connect %s: timed out", c->peer);
@@ -212,7 +210,7 @@ handshake(struct tconn *c, int64_t deadline, struct err *e)
 		if (rc == GNUTLS_E_SUCCESS)
 			break;
 		if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
-			int w = wait_fd(c->fd, gnutls_record_get_direction(s) ? POLLOUT : POLLIN,
+			int w = tconn_wait_fd(c->fd, gnutls_record_get_direction(s) ? POLLOUT : POLLIN,
 			                deadline);
 
 			if (w == 0)
@@ -319,7 +317,7 @@ tconn_write(struct tconn *c, const void *buf, size_t len, int64_t deadline_ms,
 		}
 		if ((c->tls != NULL && (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)) ||
 		    (c->tls == NULL && n < 0 && (errno == EAGAIN || errno == EINTR))) {
-			int w = wait_fd(c->fd, POLLOUT, deadline_ms);
+			int w = tconn_wait_fd(c->fd, POLLOUT, deadline_ms);
 
 			if (w == 0)
 				return fail(c, TCONN_TIMEOUT, e, "write to %s: timed out", c->peer);
@@ -367,7 +365,7 @@ tconn_read(struct tconn *c, void *buf, size_t len, int64_t deadline_ms, struct e
 				            "read from %s: %s", c->peer, strerror(errno));
 		}
 		{
-			int w = wait_fd(c->fd, POLLIN, deadline_ms);
+			int w = tconn_wait_fd(c->fd, POLLIN, deadline_ms);
 
 			if (w == 0)
 				return fail(c, TCONN_TIMEOUT, e, "read from %s: timed out", c->peer);

@@ -100,4 +100,8 @@ void tconn_close(struct tconn *c);
 int64_t tconn_now_ms(void);
 int64_t tconn_deadline(int ms);
 
+/* Wait until fd is ready for events (POLLIN, POLLOUT) or the deadline
+ * (tconn_now_ms() time) passes: 1 ready, 0 timeout, -1 error. */
+int tconn_wait_fd(int fd, short events, int64_t deadline);
+
 #endif
