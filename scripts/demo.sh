@@ -11,14 +11,16 @@
 #
 # Ports and names: demo/topology.env (shared with docker-compose.yml).
 # DEMO_ONCE=1: stop right after edgecheck (exit status = edgecheck's).
+# For tests: DEMO_TOPOLOGY (another topology file), DEMO_BIN (programs), DEMO_DIR (where pki/
+# and run/ go instead of demo/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 # shellcheck source=../demo/topology.env
-. demo/topology.env
-bin=$root/bin
-run=$root/demo/run
-pki=$root/demo/pki
+. "${DEMO_TOPOLOGY:-demo/topology.env}"
+bin=${DEMO_BIN:-$root/bin}
+run=${DEMO_DIR:-$root/demo}/run
+pki=${DEMO_DIR:-$root/demo}/pki
 pids=()
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -63,7 +65,7 @@ command -v redis-server >/dev/null || die "redis-server is missing: run 'make de
 rm -rf "$run"
 mkdir -p "$run" "$pki"
 
-say "certificates (edgecert) in demo/pki"
+say "certificates (edgecert) in $pki"
 [[ -f $pki/ca.pem ]] || "$bin/edgecert" ca --dir "$pki" --cn "edged demo CA" >/dev/null
 "$bin/edgecert" issue "$EDGE_HOST" --dir "$pki" --dns "$EDGE_HOST" --ip 127.0.0.1 >/dev/null
 "$bin/edgecert" issue "$ORIGIN_HOST" --dir "$pki" --dns "$ORIGIN_HOST" --ip 127.0.0.1 >/dev/null
@@ -143,14 +145,14 @@ fi
 
 cat <<TRY
 
-Try it (logs in demo/run/*.log; origind --trace shows decrypt/process/encrypt):
+Try it (logs in $run/*.log; origind --trace shows decrypt/process/encrypt):
 
-  curl --cacert demo/pki/ca.pem --resolve $EDGE_HOST:$EDGE_A_HTTPS:127.0.0.1 -i https://$EDGE_HOST:$EDGE_A_HTTPS/
-  curl --cacert demo/pki/ca.pem --resolve $EDGE_HOST:$EDGE_B_HTTPS:127.0.0.1 -i https://$EDGE_HOST:$EDGE_B_HTTPS/   # a Hit from the shared cache
-  curl --cacert demo/pki/ca.pem --resolve $EDGE_HOST:$EDGE_A_HTTPS:127.0.0.1 -i https://$EDGE_HOST:$EDGE_A_HTTPS/cgi-bin/hello.cgi
-  curl --cacert demo/pki/ca.pem --resolve $EDGE_HOST:$EDGE_A_HTTPS:127.0.0.1 -i https://$EDGE_HOST:$EDGE_A_HTTPS/php/hello.php
+  curl --cacert $pki/ca.pem --resolve $EDGE_HOST:$EDGE_A_HTTPS:127.0.0.1 -i https://$EDGE_HOST:$EDGE_A_HTTPS/
+  curl --cacert $pki/ca.pem --resolve $EDGE_HOST:$EDGE_B_HTTPS:127.0.0.1 -i https://$EDGE_HOST:$EDGE_B_HTTPS/   # a Hit from the shared cache
+  curl --cacert $pki/ca.pem --resolve $EDGE_HOST:$EDGE_A_HTTPS:127.0.0.1 -i https://$EDGE_HOST:$EDGE_A_HTTPS/cgi-bin/hello.cgi
+  curl --cacert $pki/ca.pem --resolve $EDGE_HOST:$EDGE_A_HTTPS:127.0.0.1 -i https://$EDGE_HOST:$EDGE_A_HTTPS/php/hello.php
   curl -i http://127.0.0.1:$EDGE_A_HTTP/                                     # 301 to https
-  openssl s_client -connect 127.0.0.1:$EDGE_A_HTTPS -servername $EDGE_HOST -CAfile demo/pki/ca.pem
+  openssl s_client -connect 127.0.0.1:$EDGE_A_HTTPS -servername $EDGE_HOST -CAfile $pki/ca.pem
 
 Ctrl-C stops everything.
 TRY
