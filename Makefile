@@ -55,7 +55,7 @@ FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/tests/replay_%)
 
 .SECONDARY:
-.PHONY: all test unit integration fuzz-replay deps clean fuzz fuzz-run check-deps bench demo
+.PHONY: all test unit integration fuzz-replay deps clean fuzz fuzz-run check-deps bench demo compose-test
 all: $(PROGRAMS)
 
 check-deps:
@@ -151,6 +151,11 @@ demo:
 	@scripts/deps.sh
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh
+
+# ---- the compose demo, for real: build, up, edgecheck in the stack, down -----
+# (scripts/compose-test.sh: a local Docker engine, docker-compose; no host build)
+compose-test:
+	@scripts/compose-test.sh
 
 # ---- benchmark against nginx (and other peers) ------------------------------
 # The yardstick harness (nginx proxy_cache, Varnish, Traffic Server beside
