@@ -21,6 +21,19 @@
 #                          cget through the edge: CODE, CRC, BODY, $T/head
 #   eraw REQUEST           raw (lib_origind.sh) to the edge: RAW, STATUS
 #   ehealthy               GET / through the edge still answers "healthy"
+#
+# For the cache tests (tests/integration/cgi-bin/resp.cgi shapes answers):
+#   enc TEXT               TEXT as a resp.cgi query value
+#   h NAME VALUE           a resp.cgi response-field parameter ("h=...")
+#   cc DIRECTIVES          a Cache-Control response-field parameter
+#   httpdate EPOCH         an IMF-fixdate
+#   expect_xc WANT WHAT    X-Cache of the last eget is "WANT from edged"
+#   expect_cs WANT WHAT    Cache-Status of the last eget is WANT
+#   xcache                 X-Cache of the last eget
+#   through PORT [curl args...] PATH
+#                          eget through the node on PORT with the Host every
+#                          node shares (edge.test)
+#   lines FILE             lines in FILE, 0 when it does not exist
 
 EDGED="$EDGED_BIN/edged"
 [[ -x $EDGED ]] || fail "no edged at $EDGED (set EDGED_BIN)"
@@ -83,3 +96,30 @@ ehealthy() {
 	body=$(ecurl /) || fail "GET / through the edge failed after a refused request"
 	expect_eq "$body" "healthy" "GET / through the edge after a refused request"
 }
+
+enc() {
+	local s=$1
+	s=${s//%/%25}
+	s=${s// /%20}
+	s=${s//&/%26}
+	s=${s//+/%2B}
+	s=${s//\"/%22}
+	s=${s//#/%23}
+	printf '%s' "$s"
+}
+h() { printf 'h=%s' "$(enc "$1: $2")"; }
+cc() { h Cache-Control "$1"; }
+httpdate() { date -u -d "@$1" '+%a, %d %b %Y %H:%M:%S GMT'; }
+expect_xc() {
+	expect_eq "$(header X-Cache)" "$1 from edged" "X-Cache of $2"
+}
+expect_cs() {
+	expect_eq "$(header Cache-Status)" "$1" "Cache-Status of $2"
+}
+xcache() { header X-Cache; }
+through() {
+	local port=$1
+	shift
+	EDGE_PORT=$port eget -H 'Host: edge.test' "$@"
+}
+lines() { if [[ -f $1 ]]; then wc -l <"$1"; else echo 0; fi; }

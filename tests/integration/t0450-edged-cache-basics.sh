@@ -43,31 +43,7 @@ need_tool curl openssl
 
 R=/cgi-bin/resp.cgi
 
-# enc TEXT: TEXT as a resp.cgi query value
-enc() {
-	local s=$1
-	s=${s//%/%25}
-	s=${s// /%20}
-	s=${s//&/%26}
-	s=${s//+/%2B}
-	s=${s//\"/%22}
-	s=${s//#/%23}
-	printf '%s' "$s"
-}
-# h NAME VALUE: a resp.cgi response field parameter
-h() { printf 'h=%s' "$(enc "$1: $2")"; }
-# cc DIRECTIVES: a Cache-Control response field parameter
-cc() { h Cache-Control "$1"; }
-httpdate() { date -u -d "@$1" '+%a, %d %b %Y %H:%M:%S GMT'; }
 
-# expect_xc WANT WHAT: X-Cache of the last answer is "WANT from edged"
-expect_xc() {
-	expect_eq "$(header X-Cache)" "$1 from edged" "X-Cache of $2"
-}
-# expect_cs WANT WHAT: Cache-Status of the last answer
-expect_cs() {
-	expect_eq "$(header Cache-Status)" "$1" "Cache-Status of $2"
-}
 # expect_age WHAT: a numeric Age on the last answer
 expect_age() {
 	local a

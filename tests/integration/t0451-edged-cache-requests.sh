@@ -41,26 +41,6 @@ need_tool curl openssl
 
 R=/cgi-bin/resp.cgi
 
-# enc TEXT: TEXT as a resp.cgi query value
-enc() {
-	local s=$1
-	s=${s//%/%25}
-	s=${s// /%20}
-	s=${s//&/%26}
-	s=${s//+/%2B}
-	s=${s//\"/%22}
-	s=${s//#/%23}
-	printf '%s' "$s"
-}
-h() { printf 'h=%s' "$(enc "$1: $2")"; }
-cc() { h Cache-Control "$1"; }
-httpdate() { date -u -d "@$1" '+%a, %d %b %Y %H:%M:%S GMT'; }
-expect_xc() {
-	expect_eq "$(header X-Cache)" "$1 from edged" "X-Cache of $2"
-}
-expect_cs() {
-	expect_eq "$(header Cache-Status)" "$1" "Cache-Status of $2"
-}
 # seen NAME: what the origin received for count=NAME, one "METHOD INM|" per request
 seen() {
 	if [[ -f $T/www/count.$1 ]]; then tr '\n' '|' <"$T/www/count.$1"; fi

@@ -44,21 +44,6 @@ need_tool curl
 R=/cgi-bin/resp.cgi
 S=/cgi-bin/t0452-state.cgi
 
-enc() {
-	local s=$1
-	s=${s//%/%25}
-	s=${s// /%20}
-	s=${s//&/%26}
-	s=${s//+/%2B}
-	s=${s//\"/%22}
-	s=${s//#/%23}
-	printf '%s' "$s"
-}
-h() { printf 'h=%s' "$(enc "$1: $2")"; }
-cc() { h Cache-Control "$1"; }
-expect_xc() {
-	expect_eq "$(header X-Cache)" "$1 from edged" "X-Cache of $2"
-}
 # state NAME STATUS [FIELD|"SLEEP n"]...: what t0452-state.cgi?NAME answers next
 state() {
 	local name=$1

@@ -31,15 +31,6 @@ need_tool curl sha256sum
 R=/cgi-bin/resp.cgi
 CC60='h=Cache-Control:%20max-age=60,%20stale-while-revalidate=30'
 
-# through NODE-PORT [curl args...] PATH: eget through that node, with the
-# Host every node shares (edge.test)
-through() {
-	local port=$1
-	shift
-	EDGE_PORT=$port eget -H 'Host: edge.test' "$@"
-}
-xcache() { header X-Cache; }
-lines() { if [[ -f $1 ]]; then wc -l <"$1"; else echo 0; fi; }
 key_re='^edged:v1:[0-9a-f]{64}$'
 # keys_now: the edged keys in Redis now, one a line
 keys_now() { redis_keys 'edged:v1:*'; }

@@ -26,7 +26,6 @@ need_tool curl
 R=/cgi-bin/resp.cgi
 N=100
 
-lines() { if [[ -f $1 ]]; then wc -l <"$1"; else echo 0; fi; }
 # origin_count: origind's request count for resp.cgi (asked directly)
 origin_count() {
 	local s n

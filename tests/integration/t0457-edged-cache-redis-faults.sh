@@ -29,13 +29,6 @@ need_tool curl
 R=/cgi-bin/resp.cgi
 CC60='h=Cache-Control:%20max-age=60'
 
-through() {
-	local port=$1
-	shift
-	EDGE_PORT=$port eget -H 'Host: edge.test' "$@"
-}
-xcache() { header X-Cache; }
-lines() { if [[ -f $1 ]]; then wc -l <"$1"; else echo 0; fi; }
 # events NODE EVENT [FROM-LINE]: how many EVENT lines NODE logged (after
 # line FROM-LINE)
 events() { tail -n +"$((${3:-0} + 1))" "$T/$1.log" | grep -c -F "event=$2 " || true; }
