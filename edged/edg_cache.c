@@ -1600,6 +1600,35 @@ key_host_len(const char *host)
 	return colon != NULL ? (size_t)(colon - host) : strlen(host);
 }
 
+/* The primary key of method on r's host for target with request fields
+ * fields[0..n): a stack buffer first, CKEY_CANON_SIZE when the text is
+ * larger (the largest heads).  0, or -1 with e. */
+static int
+primary_key(struct edg_cache *c, struct edg_req *r, const char *method, const char *target,
+            const struct ckey_field *fields, size_t n, struct ckey *out, struct err *e)
+{
+	struct ckey_req kr;
+	char small[4096], *canon;
+	int rc;
+
+	kr.method = method;
+	kr.host = r->host;
+	kr.host_len = key_host_len(r->host);
+	kr.https = r->tls;
+	kr.target = target;
+	kr.target_len = strlen(target);
+	kr.fields = fields;
+	kr.nfields = n;
+	if (ckey_build(c->kp, &kr, small, sizeof small, out, e) == 0)
+		return 0;
+	canon = malloc(CKEY_CANON_SIZE);
+	if (canon == NULL)
+		return -1;
+	rc = ckey_build(c->kp, &kr, canon, CKEY_CANON_SIZE, out, e);
+	free(canon);
+	return rc;
+}
+
 /* Not cached: straight to the origin, as without a cache. */
 static enum MHD_Result
 bypass(struct edg_req *r, const char *detail)
@@ -1619,14 +1648,12 @@ edg_cache_respond(struct edg_req *r)
 	struct edg_cache *c = r->srv->cache;
 	struct edg_creq *cr;
 	struct err e = { 0, "" };
-	struct ckey_req kr;
 	struct mobj *o;
 	struct cachepol_resp sr;
 	struct cachepol_fresh f;
 	struct cachepol_use u;
 	enum MHD_Result ret;
 	bool collapsed = false, vary_miss;
-	char *canon, small[4096];
 
 	cr = malloc(sizeof *cr);
 	if (cr != NULL)
@@ -1643,24 +1670,9 @@ edg_cache_respond(struct edg_req *r)
 		return bypass(r, "too-many-fields");
 	if ((cr->q.n_im > 0 || cr->q.n_ius > 0) && !c->pol.evaluate_if_match)
 		return bypass(r, "if-match");
-	kr.method = r->method;
-	kr.host = r->host;
-	kr.host_len = key_host_len(r->host);
-	kr.https = r->tls;
-	kr.target = r->target;
-	kr.target_len = strlen(r->target);
-	kr.fields = cr->fields;
-	kr.nfields = cr->nfields;
-	/* most keys fit a small buffer; the largest heads need CKEY_CANON_SIZE */
-	if (ckey_build(c->kp, &kr, small, sizeof small, &cr->key, &e) < 0) {
-		canon = malloc(CKEY_CANON_SIZE);
-		if (canon == NULL ||
-		    ckey_build(c->kp, &kr, canon, CKEY_CANON_SIZE, &cr->key, &e) < 0) {
-			free(canon);
-			LOG_DEBUG("cache.no_key", "id=%s why=%s", r->id, log_q(e.msg));
-			return bypass(r, "key");
-		}
-		free(canon);
+	if (primary_key(c, r, r->method, r->target, cr->fields, cr->nfields, &cr->key, &e) < 0) {
+		LOG_DEBUG("cache.no_key", "id=%s why=%s", r->id, log_q(e.msg));
+		return bypass(r, "key");
 	}
 again:
 	o = find(r, &vary_miss);
@@ -1757,36 +1769,19 @@ edg_cache_end(struct edg_req *r)
 
 /* ---- invalidation (RFC 9111 4.4) ----------------------------------------------------- */
 
-/* Drop the entries of target (a path with query) on r's host. */
+/* Drop the entries of target (a path with query) on r's host; fields are
+ * the request's (for cache_key_headers / cookies). */
 static void
-invalidate_target(struct edg_req *r, const char *target)
+invalidate_target(struct edg_req *r, const char *target, const struct edg_creq *fields)
 {
 	struct edg_cache *c = r->srv->cache;
-	struct edg_creq tmp;
-	struct ckey_req kr;
 	struct ckey k;
 	struct err e = { 0, "" };
 	const void *keys[1];
 	size_t lens[1];
-	char *canon;
 
-	memset(&tmp, 0, sizeof tmp);
-	cachepol_req_init(&tmp.q, "GET", 3);
-	MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, collect_field, &tmp);
-	kr.method = "GET";
-	kr.host = r->host;
-	kr.host_len = key_host_len(r->host);
-	kr.https = r->tls;
-	kr.target = target;
-	kr.target_len = strlen(target);
-	kr.fields = tmp.fields;
-	kr.nfields = tmp.nfields;
-	canon = malloc(CKEY_CANON_SIZE);
-	if (canon == NULL || ckey_build(c->kp, &kr, canon, CKEY_CANON_SIZE, &k, &e) < 0) {
-		free(canon);
+	if (primary_key(c, r, "GET", target, fields->fields, fields->nfields, &k, &e) < 0)
 		return;
-	}
-	free(canon);
 	mcache_del(c->mem, k.digest, NULL);
 	mcache_drop_uri(c->mem, k.uri_digest);
 	if (c->rs != NULL) {
@@ -1806,23 +1801,31 @@ void
 edg_cache_invalidate(struct edg_req *r)
 {
 	const struct hresp *h = &r->x.resp;
-	char path[8192];
+	struct edg_creq *fc;
+	char path[8192], tpath[8192];
 	size_t i;
+	bool have_tpath;
 
 	if (r->method == NULL || !cachepol_invalidates(r->method, strlen(r->method), h->status))
 		return;
-	invalidate_target(r, r->target);
-	for (i = 0; i < h->nfields; i++) {
+	/* the request's fields, collected once for every target */
+	fc = malloc(sizeof *fc);
+	if (fc == NULL)
+		return;
+	memset(fc, 0, offsetof(struct edg_creq, fields));
+	cachepol_req_init(&fc->q, "GET", 3);
+	MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, collect_field, fc);
+	invalidate_target(r, r->target, fc);
+	have_tpath = edg_upstream_target("", r->target, tpath, sizeof tpath) == 0;
+	for (i = 0; i < h->nfields && have_tpath; i++) {
 		const struct hresp_field *hf = &h->fields[i];
-		char tpath[8192];
 
 		if (!name_is(hf->name, hf->nlen, "location") &&
 		    !name_is(hf->name, hf->nlen, "content-location"))
 			continue;
-		if (edg_upstream_target("", r->target, tpath, sizeof tpath) < 0)
-			continue;
 		if (cachepol_invalidation_target(r->tls ? "https" : "http", r->host, tpath,
 		                                 hf->value, hf->vlen, path, sizeof path) == 1)
-			invalidate_target(r, path);
+			invalidate_target(r, path, fc);
 	}
+	free(fc);
 }
