@@ -21,6 +21,8 @@
 #include "err.h"
 #include "hclient.h"
 #include "hresp.h"
+#include "mcache.h"
+#include "rstore.h"
 #include "tconn.h"
 
 struct edg_opts {
@@ -116,12 +118,23 @@ bool edg_list_has(const char *value, size_t vlen, const char *token);
 
 #define REQ_MAGIC 0xed9e0001u
 
+/* Why the edge answered a request itself (edg_req.local_kind). */
+enum {
+	EDG_LOCAL_NONE,
+	EDG_LOCAL_INVALID,       /* refused request: 4xx/5xx from validation */
+	EDG_LOCAL_REDIRECT,      /* 301 to HTTPS */
+	EDG_LOCAL_DENIED,        /* 403 https-only */
+	EDG_LOCAL_ORIGIN_ERROR,  /* 502/504 */
+};
+
 /* One viewer connection, for the slow-client watchdog. */
 struct edg_conn {
 	struct edg_conn *prev, *next;
 	int fd;
 	int64_t deadline_ms;   /* 0: not waiting for a head */
 	const char *what;      /* "handshake+head", "head", "idle" */
+	bool tls_counted;      /* edg_metrics_tls() done */
+	bool requested;        /* a request arrived (else: handshake failed) */
 };
 
 struct edg_listener {
@@ -150,6 +163,17 @@ struct edg_server {
 	bool stopping;
 
 	struct edg_cache *cache;  /* NULL when cache = false */
+
+	/* operations (edg_ops.h) */
+	int argc;                 /* the command line, for SIGHUP */
+	char **argv;
+	struct edg_hpol *hpol;    /* current response-header policy (atomic) */
+	struct edg_hpol *hpol_old;/* retired ones, freed at exit */
+	bool draining;            /* SIGTERM: /healthz 503, Connection: close */
+	struct MHD_Daemon *d_admin;
+	struct edg_admin *admin;
+	char node[256];           /* node_name */
+	char *access_log;         /* the open access log's path, or NULL */
 };
 
 struct edg_req {
@@ -198,12 +222,37 @@ struct edg_req {
 	                          * reader replays first (counted in the length) */
 	struct edg_creq *c;      /* cache state; NULL when the cache is not used */
 
+	/* what was answered, for the metrics and the access log (set by
+	 * edg_queue and the origin reader) */
+	const char *result;      /* the X-Cache value sent ("Hit from edged",
+	                          * "Error from edged", ...), NULL: none */
+	unsigned local_kind;     /* EDG_LOCAL_*: why the edge answered itself */
+	char ctype[128];         /* Content-Type answered, "" none */
+	long long resp_len;      /* Content-Length answered, -1 unknown */
+	long long range_start, range_end; /* from Content-Range, else -1 */
+	int64_t t_queued;        /* when the answer was queued (ms, monotonic) */
+	uint64_t bytes_in;       /* request head + body bytes from the viewer */
+	uint64_t head_out;       /* response head bytes (estimated) */
+	bool origin_fetched;     /* an origin exchange answered (or failed) for r */
+	bool aborted;            /* the viewer went away (or the response broke)
+	                          * before the answer was complete */
+	char tls_proto[16];      /* "TLSv1.3", "" over plain HTTP */
+	char tls_cipher[48];     /* OpenSSL-style name, as CloudFront logs it */
+	unsigned client_port;
+
 	/* last and not zeroed at allocation (4 KiB; hc_begin sets it up):
 	 * valid once began */
 	struct hc_exchange x;
 };
 
 /* Answers and origin I/O that main.c offers the cache (edg_cache.c). */
+
+/* Queue resp (status) for r and destroy it: the header policy applied,
+ * Connection: close while draining, and what the metrics and the access
+ * log want recorded (xcache: the X-Cache value the response carries, or
+ * NULL; len its Content-Length, -1 unknown). */
+enum MHD_Result edg_queue(struct edg_req *r, struct MHD_Response *resp, unsigned status,
+                          const char *xcache, long long len);
 
 /* A one-line text answer from the edge itself (close: end the connection). */
 enum MHD_Result edg_send_local(struct edg_req *r, unsigned status, const char *why, bool close,
@@ -243,5 +292,16 @@ void edg_cache_invalidate(struct edg_req *r);
 void edg_cache_end(struct edg_req *r);
 /* SIGTERM: wait (until until_ms) for background refreshes to finish. */
 void edg_cache_drain(struct edg_server *srv, int64_t until_ms);
+
+/* Counters for the metrics (all zero when the cache is off). */
+struct edg_cache_stats {
+	bool on;
+	unsigned long long hit, stale, refresh, miss, stored, collapsed, bypass, corrupt,
+	                   invalidated, bans, ban_hits;
+	struct mcache_stats mem;
+	bool has_redis;
+	struct rstore_stats redis;
+};
+void edg_cache_stats(struct edg_server *srv, struct edg_cache_stats *st);
 
 #endif

@@ -49,6 +49,7 @@
 #include "centry.h"
 #include "ckey.h"
 #include "edg.h"
+#include "edg_ops.h"
 #include "hrange.h"
 #include "log.h"
 #include "mcache.h"
@@ -100,7 +101,7 @@ struct edg_cache {
 	unsigned bg_running;
 
 	unsigned long long n_hit, n_stale, n_refresh, n_miss, n_stored, n_collapsed,
-	                   n_bypass, n_corrupt, n_invalidated;
+	                   n_bypass, n_corrupt, n_invalidated, n_bans, n_ban_hits;
 };
 
 /* A response being written into an entry blob. */
@@ -267,6 +268,36 @@ edg_cache_drain(struct edg_server *srv, int64_t until_ms)
 		pthread_cond_timedwait(&c->bg_cv, &c->mu, &ts);
 	}
 	pthread_mutex_unlock(&c->mu);
+}
+
+void
+edg_cache_stats(struct edg_server *srv, struct edg_cache_stats *st)
+{
+	struct edg_cache *c = srv->cache;
+
+	memset(st, 0, sizeof *st);
+	if (c == NULL)
+		return;
+	st->on = true;
+#define LD(f, g) st->f = __atomic_load_n(&c->g, __ATOMIC_RELAXED)
+	LD(hit, n_hit);
+	LD(stale, n_stale);
+	LD(refresh, n_refresh);
+	LD(miss, n_miss);
+	LD(stored, n_stored);
+	LD(collapsed, n_collapsed);
+	LD(bypass, n_bypass);
+	LD(corrupt, n_corrupt);
+	LD(invalidated, n_invalidated);
+	LD(bans, n_bans);
+	LD(ban_hits, n_ban_hits);
+#undef LD
+	if (c->mem != NULL)
+		mcache_stats(c->mem, &st->mem);
+	if (c->rs != NULL) {
+		st->has_redis = true;
+		rstore_stats(c->rs, &st->redis);
+	}
 }
 
 bool
@@ -918,7 +949,6 @@ serve_entry(struct edg_req *r, struct mobj *o, const struct cachepol_resp *sr, i
 	const struct centry *ce = &o->ce;
 	struct MHD_Response *resp;
 	struct ckey_field fl, via = { NULL, 0, NULL, 0 };
-	enum MHD_Result ret;
 	unsigned status = ce->m.status;
 	uint64_t off = 0, len = ce->body_len;
 	char cr_hdr[80];
@@ -986,11 +1016,8 @@ serve_entry(struct edg_req *r, struct mobj *o, const struct cachepol_resp *sr, i
 	if (cr_hdr[0] != '\0')
 		MHD_add_response_header(resp, "Content-Range", cr_hdr);
 	add_common(r, resp, via.name != NULL ? via.value : NULL, age, xcache, cs);
-	r->status = status;
 	r->bytes_out = r->head_only ? 0 : len;
-	ret = MHD_queue_response(r->conn, status, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return edg_queue(r, resp, status, xcache, (long long)len);
 }
 
 /* ---- the origin leg -------------------------------------------------------------- */
@@ -1353,15 +1380,17 @@ bg_main(void *arg)
 	struct err e = { 0, "" };
 	struct hc_origin *ep = b->https ? b->org->https : b->org->http;
 	struct mobj *o = NULL;
-	int64_t t0 = now_s(), t1;
+	int64_t t0 = now_s(), t1, t_ms = edg_now_ms();
 
 	memset(&x, 0, sizeof x);
 	if (hc_begin(&x, ep, b->head, b->head_len, false, true, &e) < 0 ||
 	    hc_send_end(&x, &e) < 0 || hc_read_head(&x, &e) < 0) {
+		edg_metrics_origin(edg_now_ms() - t_ms, x.fail != HC_OK ? x.fail : HC_PROTOCOL, 0);
 		LOG_INFO("cache.refresh_failed", "id=%s class=%s why=%s", b->id,
 		         hc_fail_name(x.fail), log_q(e.msg));
 		goto out;
 	}
+	edg_metrics_origin(edg_now_ms() - t_ms, HC_OK, x.resp.status);
 	t1 = now_s();
 	if (x.resp.status == 304) {
 		struct cachepol_resp sr;

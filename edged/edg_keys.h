@@ -119,6 +119,27 @@
 	  "request header fields whose values are part of the cache key") \
 	X(cache_key_cookies, CFG_LIST, "NAMES", NULL, 0, 0, NULL, 0, \
 	  "cookies whose values are part of the cache key") \
+	X(admin_listen, CFG_STR, "ADDR", "127.0.0.1:9901", 0, 0, NULL, 0, \
+	  "address:port of the admin listener (plain HTTP: /healthz, /metrics, " \
+	  "/invalidations); \"off\" for none") \
+	X(admin_token, CFG_STR, "TOKEN", NULL, 0, 0, NULL, 0, \
+	  "bearer token the admin listener requires (all but /healthz); required " \
+	  "when admin_listen is not a loopback address") \
+	X(access_log, CFG_STR, "FILE", NULL, 0, 0, NULL, 0, \
+	  "access log in CloudFront's standard format (\"-\": standard output); " \
+	  "reopened on SIGUSR1") \
+	X(access_log_queue, CFG_INT, "N", "65536", 16, 16777216, NULL, 0, \
+	  "access-log lines waiting for the writer thread; more are dropped and counted") \
+	X(drain_timeout, CFG_DURATION, "DURATION", "30s", 0, 3600000, NULL, 0, \
+	  "SIGTERM: stop accepting, let requests in flight finish for up to this long, " \
+	  "then exit") \
+	X(hsts, CFG_STR, "VALUE", NULL, 0, 0, NULL, 0, \
+	  "Strict-Transport-Security sent on HTTPS answers, e.g. \"max-age=31536000; " \
+	  "includeSubDomains\" (replaces the origin's)") \
+	X(add_header, CFG_LIST, "\"NAME: VALUE\"", NULL, 0, 0, NULL, CFG_NOSPLIT, \
+	  "a field set on every answer, replacing the origin's (repeat the key for more)") \
+	X(remove_header, CFG_LIST, "NAMES", NULL, 0, 0, NULL, 0, \
+	  "fields removed from every answer (e.g. Server, X-Powered-By)") \
 	X(log_level, CFG_ENUM, "LEVEL", "info", 0, 0, "error|warn|info|debug", 0, \
 	  "log verbosity")
 

@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "edg.h"
+#include "edg_ops.h"
 #include "hreq.h"
 #include "log.h"
 #include "srv.h"
@@ -62,6 +63,12 @@ static const struct cfg_spec edg_spec = {
 	"streams the answer back. TLS renegotiation is refused on both legs.",
 	edg_keys, sizeof edg_keys / sizeof edg_keys[0], 0, 0, true,
 };
+
+const struct cfg_spec *
+edg_cfg_spec(void)
+{
+	return &edg_spec;
+}
 
 static int64_t
 now_ms(void)
@@ -92,7 +99,6 @@ edg_send_local(struct edg_req *r, unsigned status, const char *why, bool close,
 {
 	char body[512];
 	struct MHD_Response *resp;
-	enum MHD_Result ret;
 	int n;
 
 	n = snprintf(body, sizeof body, "%u %s%s%s\n", status, srv_reason(status),
@@ -115,8 +121,45 @@ edg_send_local(struct edg_req *r, unsigned status, const char *why, bool close,
 		MHD_add_response_header(resp, "Location", r->location);
 	if (close)
 		MHD_add_response_header(resp, "Connection", "close");
+	r->bytes_out = r->head_only ? 0 : (uint64_t)n;
+	if (r->local_kind == EDG_LOCAL_NONE)
+		r->local_kind = status == 301 ? EDG_LOCAL_REDIRECT :
+		                status == 403 ? EDG_LOCAL_DENIED : EDG_LOCAL_INVALID;
+	return edg_queue(r, resp, status, xcache, n);
+}
+
+/* The Content-Range "bytes A-B/N" of resp into r->range_start/end. */
+static void
+note_range(struct edg_req *r, struct MHD_Response *resp)
+{
+	const char *cr = MHD_get_response_header(resp, "Content-Range");
+	unsigned long long a, b;
+
+	r->range_start = r->range_end = -1;
+	if (cr != NULL && sscanf(cr, "bytes %llu-%llu/", &a, &b) == 2) {
+		r->range_start = (long long)a;
+		r->range_end = (long long)b;
+	}
+}
+
+enum MHD_Result
+edg_queue(struct edg_req *r, struct MHD_Response *resp, unsigned status, const char *xcache,
+          long long len)
+{
+	const char *ct;
+	enum MHD_Result ret;
+
+	edg_hpol_apply(r->srv, r, resp);
+	if (__atomic_load_n(&r->srv->draining, __ATOMIC_RELAXED) &&
+	    MHD_get_response_header(resp, "Connection") == NULL)
+		MHD_add_response_header(resp, "Connection", "close");
 	r->status = status;
-	r->bytes_out = (uint64_t)n;
+	r->result = xcache;
+	r->resp_len = len;
+	ct = MHD_get_response_header(resp, "Content-Type");
+	snprintf(r->ctype, sizeof r->ctype, "%s", ct != NULL ? ct : "");
+	note_range(r, resp);
+	r->t_queued = now_ms();
 	ret = MHD_queue_response(r->conn, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -140,6 +183,7 @@ edg_send_origin_error(struct edg_req *r)
 	}
 	LOG_WARN("origin.failed", "id=%s status=%u class=%s origin=%s why=%s", r->id, status,
 	         hc_fail_name(r->fail), log_q(r->org ? r->org->url : "-"), log_q(r->why));
+	r->local_kind = EDG_LOCAL_ORIGIN_ERROR;
 	return edg_send_local(r, status, what, false, "Error from edged");
 }
 
@@ -425,6 +469,54 @@ absolute_form(const char *target)
 
 /* First call: validation and the viewer policy.  0 to go on, -1 after
  * queueing an error (the connection then closes). */
+/* The viewer connection's TLS version and cipher (as CloudFront logs
+ * them: OpenSSL names), and the handshake counted once per connection. */
+static void
+note_tls(struct edg_req *r)
+{
+	const union MHD_ConnectionInfo *ci;
+	gnutls_session_t s;
+	const char *v, *c;
+
+	ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (ci == NULL || ci->tls_session == NULL)
+		return;
+	s = ci->tls_session;
+	v = gnutls_protocol_get_name(gnutls_protocol_get_version(s));
+	snprintf(r->tls_proto, sizeof r->tls_proto, "%s", v != NULL ? v : "");
+	switch (gnutls_cipher_get(s)) {
+	case GNUTLS_CIPHER_AES_128_GCM:
+		c = gnutls_protocol_get_version(s) == GNUTLS_TLS1_3 ? "TLS_AES_128_GCM_SHA256" :
+		    gnutls_kx_get(s) == GNUTLS_KX_ECDHE_ECDSA ? "ECDHE-ECDSA-AES128-GCM-SHA256" :
+		    gnutls_kx_get(s) == GNUTLS_KX_ECDHE_RSA ? "ECDHE-RSA-AES128-GCM-SHA256" :
+		    "AES128-GCM-SHA256";
+		break;
+	case GNUTLS_CIPHER_AES_256_GCM:
+		c = gnutls_protocol_get_version(s) == GNUTLS_TLS1_3 ? "TLS_AES_256_GCM_SHA384" :
+		    gnutls_kx_get(s) == GNUTLS_KX_ECDHE_ECDSA ? "ECDHE-ECDSA-AES256-GCM-SHA384" :
+		    gnutls_kx_get(s) == GNUTLS_KX_ECDHE_RSA ? "ECDHE-RSA-AES256-GCM-SHA384" :
+		    "AES256-GCM-SHA384";
+		break;
+	case GNUTLS_CIPHER_CHACHA20_POLY1305:
+		c = gnutls_protocol_get_version(s) == GNUTLS_TLS1_3 ?
+		    "TLS_CHACHA20_POLY1305_SHA256" :
+		    gnutls_kx_get(s) == GNUTLS_KX_ECDHE_ECDSA ? "ECDHE-ECDSA-CHACHA20-POLY1305" :
+		    "ECDHE-RSA-CHACHA20-POLY1305";
+		break;
+	default:
+		c = gnutls_cipher_get_name(gnutls_cipher_get(s));
+		break;
+	}
+	snprintf(r->tls_cipher, sizeof r->tls_cipher, "%s", c != NULL ? c : "");
+	if (r->vc != NULL) {
+		r->vc->requested = true;
+		if (!r->vc->tls_counted) {
+			r->vc->tls_counted = true;
+			edg_metrics_tls(s);
+		}
+	}
+}
+
 static int
 first_call(struct edg_req *r, const char *method, const char *version,
            enum MHD_Result *ret)
@@ -440,9 +532,13 @@ first_call(struct edg_req *r, const char *method, const char *version,
 	conn_arm(srv, r->vc, 0, NULL, false); /* the head is complete */
 	r->method = method;
 	ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	srv_addr_text(ci ? ci->client_addr : NULL, r->client_ip, sizeof r->client_ip, NULL);
+	srv_addr_text(ci ? ci->client_addr : NULL, r->client_ip, sizeof r->client_ip,
+	              &r->client_port);
+	if (r->tls)
+		note_tls(r);
 	hreq_begin(&h, method, r->target, strlen(r->target), version);
 	MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, walk_header, &w);
+	r->bytes_in = w.head_bytes + strlen(method) + strlen(r->target) + 13;
 	status = hreq_finish(&h, &lim);
 	if (status == 0 && w.head_bytes + strlen(method) + strlen(r->target) + 12 >
 	                       (size_t)srv->o.max_header_size) {
@@ -536,8 +632,8 @@ failover_status(unsigned s)
 	return s == 500 || s == 502 || s == 503 || s == 504;
 }
 
-int
-edg_fetch_head(struct edg_req *r)
+static int
+fetch_head(struct edg_req *r)
 {
 	struct edg_server *srv = r->srv;
 	struct err e = { 0, "" };
@@ -578,6 +674,17 @@ edg_fetch_head(struct edg_req *r)
 	return 0;
 }
 
+int
+edg_fetch_head(struct edg_req *r)
+{
+	int64_t t = now_ms();
+	int rc = fetch_head(r);
+
+	r->origin_fetched = true;
+	edg_metrics_origin(now_ms() - t, rc < 0 ? r->fail : HC_OK, rc < 0 ? 0 : r->x.resp.status);
+	return rc;
+}
+
 enum MHD_Result
 edg_queue_origin(struct edg_req *r, MHD_ContentReaderCallback reader, void *cls,
                  MHD_ContentReaderFreeCallback fr, const char *xcache,
@@ -586,7 +693,6 @@ edg_queue_origin(struct edg_req *r, MHD_ContentReaderCallback reader, void *cls,
 	struct edg_server *srv = r->srv;
 	const struct hresp *h = &r->x.resp;
 	struct MHD_Response *resp;
-	enum MHD_Result ret;
 	size_t i;
 	bool via_done = false;
 
@@ -645,10 +751,8 @@ edg_queue_origin(struct edg_req *r, MHD_ContentReaderCallback reader, void *cls,
 		MHD_add_response_header(resp, "X-Cache", xcache);
 	if (cache_status != NULL)
 		MHD_add_response_header(resp, "Cache-Status", cache_status);
-	r->status = h->status;
-	ret = MHD_queue_response(r->conn, h->status, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return edg_queue(r, resp, h->status, xcache,
+	                 h->has_content_length ? (long long)h->content_length : -1);
 }
 
 /* Last call: finish the upload, read the origin's answer, queue it (or
@@ -740,6 +844,11 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
 		edg_cache_end(r);
 	if (r->began)
 		hc_end(&r->x);
+	if (r->body_sent > 0)
+		r->bytes_in += (uint64_t)r->body_sent;
+	r->aborted = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK;
+	edg_metrics_request(r);
+	edg_alog_request(r);
 	/* the next request may idle up to connection_timeout, then must send
 	 * its head within header_timeout */
 	conn_arm(l->srv, r->vc, now_ms() + l->srv->o.connection_timeout +
@@ -822,6 +931,7 @@ setup(struct edg_server *srv, struct err *e)
 	struct edg_opts *o = &srv->o;
 	char node[256];
 	gnutls_priority_t prio;
+	struct edg_hpol *hpol;
 	const char *p;
 
 	if (o->origin_protocol_policy == NULL)
@@ -872,16 +982,28 @@ setup(struct edg_server *srv, struct err *e)
 		return -1;
 	if (gnutls_session_ticket_key_generate(&srv->ticket_key) < 0)
 		return err_set(e, ERR_FAIL, "cannot make a session ticket key");
+	snprintf(srv->node, sizeof srv->node, "%s", node);
+	hpol = edg_hpol_build(o, e);
+	if (hpol == NULL)
+		return -1;
+	edg_hpol_install(srv, hpol);
 	return edg_cache_init(srv, e);
 }
 
-/* SIGTERM: stop accepting, let the requests in flight finish (up to the
- * origin response timeout), then stop (closing idle connections). */
+/* SIGTERM: stop accepting, let the requests in flight finish (up to
+ * drain_timeout; their answers say Connection: close), then stop (closing
+ * idle connections).  /healthz answers 503 from the start. */
 static void
 drain(struct edg_server *srv)
 {
-	int64_t until = now_ms() + srv->o.origin_response_timeout + 1000;
+	int64_t t0 = now_ms(), until = t0 + srv->o.drain_timeout;
+	unsigned long left;
 	MHD_socket fd;
+
+	__atomic_store_n(&srv->draining, true, __ATOMIC_RELEASE);
+	LOG_INFO("drain.begin", "inflight=%lu drain_timeout_ms=%lld",
+	         __atomic_load_n(&srv->inflight, __ATOMIC_ACQUIRE),
+	         (long long)srv->o.drain_timeout);
 
 	/* the listening sockets are ours to close once quiesced */
 	if (srv->d_https != NULL && (fd = MHD_quiesce_daemon(srv->d_https)) != MHD_INVALID_SOCKET)
@@ -895,6 +1017,12 @@ drain(struct edg_server *srv)
 		nanosleep(&ts, NULL);
 	}
 	edg_cache_drain(srv, until);
+	left = __atomic_load_n(&srv->inflight, __ATOMIC_ACQUIRE);
+	if (left > 0)
+		LOG_WARN("drain.timeout", "inflight=%lu ms=%lld msg=\"drain_timeout passed; "
+		         "cutting the requests still in flight\"", left, (long long)(now_ms() - t0));
+	else
+		LOG_INFO("drain.done", "ms=%lld", (long long)(now_ms() - t0));
 }
 
 int
@@ -921,9 +1049,21 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads inherit the mask */
 	pthread_mutex_init(&srv->conns_mu, NULL);
 	if (tls_init(&e) < 0 || setup(srv, &e) < 0) {
+		fprintf(stderr, "edged: %s\n", e.msg);
+		status = e.code == ERR_USAGE ? 2 : 1;
+		goto out;
+	}
+	srv->argc = argc;
+	srv->argv = argv;
+	if (srv->o.access_log != NULL && edg_alog_open(srv, srv->o.access_log, &e) < 0) {
+		fprintf(stderr, "edged: %s\n", e.msg);
+		goto out;
+	}
+	if (edg_admin_start(srv, &e) < 0) {
 		fprintf(stderr, "edged: %s\n", e.msg);
 		status = e.code == ERR_USAGE ? 2 : 1;
 		goto out;
@@ -958,8 +1098,11 @@ main(int argc, char **argv)
 		if (sigwait(&set, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			LOG_INFO("sighup", "msg=\"certificate reload is not implemented yet; "
-			         "restart edged to load new certificates\"");
+			edg_reload(srv, argc, argv);
+			continue;
+		}
+		if (sig == SIGUSR1) {
+			edg_alog_reopen();
 			continue;
 		}
 		break;
@@ -973,6 +1116,8 @@ out:
 		MHD_stop_daemon(srv->d_http);
 	if (srv->d_https != NULL)
 		MHD_stop_daemon(srv->d_https);
+	edg_admin_stop(srv);
+	edg_alog_close();
 	if (watchdog) {
 		pthread_mutex_lock(&srv->conns_mu);
 		srv->stopping = true;
@@ -984,6 +1129,7 @@ out:
 	edg_origin_free(&srv->primary);
 	edg_origin_free(&srv->failover);
 	edg_certs_free();
+	edg_hpol_free_all(srv);
 	if (srv->ticket_key.data != NULL)
 		gnutls_free(srv->ticket_key.data);
 	pthread_mutex_destroy(&srv->conns_mu);

@@ -81,7 +81,10 @@ struct rconn {
 struct counters {
 	unsigned long long calls, hits, misses, unavailable, fail_fast, pool_timeouts,
 	    timeouts, io_errors, reply_errors, connects, connect_failures, stale, downs;
+	unsigned long long lat[RSTORE_LAT_N], lat_sum_us; /* answered calls */
 };
+
+
 
 struct rstore {
 	/* set by rstore_init, read-only after */
@@ -124,6 +127,31 @@ struct fail {
 };
 
 #define COUNT(rs, field) __atomic_add_fetch(&(rs)->n.field, 1, __ATOMIC_RELAXED)
+
+const int rstore_lat_le_us[RSTORE_LAT_N - 1] = {
+	100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000,
+};
+
+/* Count one answered call that took us microseconds. */
+static void
+lat_count(struct rstore *rs, int64_t us)
+{
+	int i = 0;
+
+	while (i < RSTORE_LAT_N - 1 && us > rstore_lat_le_us[i])
+		i++;
+	__atomic_add_fetch(&rs->n.lat[i], 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&rs->n.lat_sum_us, (unsigned long long)us, __ATOMIC_RELAXED);
+}
+
+static int64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 static int64_t
 now_ms(void)
@@ -1163,6 +1191,7 @@ run(struct rstore *rs, const struct cmd *cm, size_t payload, redisReply **out,
     struct fail *f)
 {
 	int64_t deadline = now_ms() + rs->timeout_ms, t_io = 0;
+	int64_t t_us = now_us();
 	struct rconn *k;
 	uint64_t gen;
 	bool probe, reused, waited, blame;
@@ -1225,6 +1254,7 @@ run(struct rstore *rs, const struct cmd *cm, size_t payload, redisReply **out,
 		conn_close(k);
 	}
 	put(rs, k, probe, NULL);
+	lat_count(rs, now_us() - t_us);
 	return 0;
 failed:
 	/* A call that waited for its connection and then ran out of time had
@@ -1436,6 +1466,9 @@ rstore_stats(struct rstore *rs, struct rstore_stats *st)
 	LD(connect_failures);
 	LD(stale);
 	LD(downs);
+	LD(lat_sum_us);
+	for (int i = 0; i < RSTORE_LAT_N; i++)
+		LD(lat[i]);
 #undef LD
 	pthread_mutex_lock(&rs->mu);
 	st->state = rs->state;
@@ -1445,4 +1478,24 @@ rstore_stats(struct rstore *rs, struct rstore_stats *st)
 	st->down_for_ms = rs->state == RSTORE_STATE_DOWN ? now_ms() - rs->down_since : 0;
 	snprintf(st->last_error, sizeof st->last_error, "%s", rs->last_error);
 	pthread_mutex_unlock(&rs->mu);
+}
+
+enum rstore_res
+rstore_command(struct rstore *rs, int argc, const void *const *argv, const size_t *lens,
+               struct redisReply **reply)
+{
+	struct cmd cm = { argc, argv, lens, "command", true };
+	struct fail f;
+
+	*reply = NULL;
+	if (run(rs, &cm, 0, reply, &f) < 0)
+		return RSTORE_UNAVAILABLE;
+	if ((*reply)->type == REDIS_REPLY_ERROR) {
+		freeReplyObject(*reply);
+		*reply = NULL;
+		COUNT(rs, reply_errors);
+		COUNT(rs, unavailable);
+		return RSTORE_UNAVAILABLE;
+	}
+	return RSTORE_OK;
 }

@@ -162,6 +162,9 @@ enum rstore_res rstore_del(struct rstore *rs, const void *const *keys, const siz
  * 150 ms". */
 int rstore_ping(struct rstore *rs, struct err *e);
 
+#define RSTORE_LAT_N 11
+extern const int rstore_lat_le_us[RSTORE_LAT_N - 1];
+
 enum rstore_state {
 	RSTORE_STATE_UNKNOWN,     /* no call has finished yet */
 	RSTORE_STATE_UP,
@@ -185,6 +188,9 @@ struct rstore_stats {
 	unsigned long long connect_failures; /* attempts that failed */
 	unsigned long long stale;        /* pooled connections found closed, replaced */
 	unsigned long long downs;        /* transitions to down */
+	/* answered calls by time taken (take, connect, exchange): lat[i] for
+	 * at most rstore_lat_le_us[i] microseconds, the last for the rest */
+	unsigned long long lat[RSTORE_LAT_N], lat_sum_us;
 	int open, idle;                  /* connections now: all, idle in the pool */
 	int backoff_ms;                  /* the current backoff step (0 when up) */
 	int64_t down_for_ms;             /* 0 when not down */
@@ -192,6 +198,14 @@ struct rstore_stats {
 };
 
 void rstore_stats(struct rstore *rs, struct rstore_stats *st);
+
+/* Any other command, argv[0] its name (argv[i] lens[i] bytes each),
+ * through the same pool, deadline and fail-open rules.  RSTORE_OK with
+ * *reply (free it with freeReplyObject), or RSTORE_UNAVAILABLE (an error
+ * reply included; *reply NULL). */
+struct redisReply;
+enum rstore_res rstore_command(struct rstore *rs, int argc, const void *const *argv,
+                               const size_t *lens, struct redisReply **reply);
 
 const char *rstore_res_name(enum rstore_res r); /* "ok", "absent", "unavailable" */
 

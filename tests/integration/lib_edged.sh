@@ -12,9 +12,12 @@
 #                          edged on 127.0.0.1:<free port> with the
 #                          edge.test pair, --origin https://127.0.0.1:
 #                          $ORIGIN_PORT verified against $T/pki/ca.pem, node
-#                          edge-NAME, unless flags give their own --cert/--key,
-#                          --origin, --origin-ca, --node-name; sets EDGE_PORT,
-#                          EDGE_PID
+#                          edge-NAME, admin listener on 127.0.0.1:<free port>,
+#                          unless flags give their own --cert/--key,
+#                          --origin, --origin-ca, --node-name, --admin-listen;
+#                          sets EDGE_PORT, EDGE_PID, ADMIN_PORT (0: not ours)
+#   acurl [curl args...] PATH
+#                          curl -sS to the admin listener on ADMIN_PORT
 #   ecurl [curl args...] PATH
 #                          curl -sS over verified TLS to edge.test:EDGE_PORT
 #   eget [curl args...] PATH
@@ -70,9 +73,20 @@ start_edged() {
 	[[ -n ${given[--origin]:-} ]] || def+=(--origin "https://127.0.0.1:${ORIGIN_PORT:-1}")
 	[[ -n ${given[--origin-ca]:-} ]] || def+=(--origin-ca "$T/pki/ca.pem")
 	[[ -n ${given[--node-name]:-} ]] || def+=(--node-name "edge-$name")
+	ADMIN_PORT=0
+	if [[ -z ${given[--admin-listen]:-} ]]; then
+		ADMIN_PORT=$(free_port)
+		def+=(--admin-listen "127.0.0.1:$ADMIN_PORT")
+	fi
 	start_bg "$name" "$EDGED" --listen-https "127.0.0.1:$EDGE_PORT" "${def[@]}" "$@"
 	EDGE_PID=${_BG_PIDS[-1]}
 	wait_port "$EDGE_PORT"
+}
+
+acurl() {
+	local path=${*: -1}
+	local args=("${@:1:$#-1}")
+	timeout "$CMD_TIMEOUT" curl -sS "${args[@]}" "http://127.0.0.1:$ADMIN_PORT$path"
 }
 
 ecurl() {
