@@ -35,12 +35,38 @@ struct edg_opts {
  * for an unknown name. */
 const char *edg_policy_priority(const char *name);
 
-/* Load every cert/key pair (cert[i] with key[i]) for SNI selection; the
- * first is the default.  Errors name the file.  Warns about expired or
- * not-yet-valid certificates. */
+/* Load every cert/key pair (cert[i] with key[i]) for SNI selection and
+ * make it the table handshakes use; the first pair is the default.
+ * Errors name the file.  Warns about expired or not-yet-valid
+ * certificates (start-up: edg_certs_build with strict false, then
+ * edg_certs_install). */
 int edg_certs_load(const struct cfg_list *certs, const struct cfg_list *keys,
                    struct err *e);
+/* At exit, once no handshake can run: the current table and every retired
+ * one. */
 void edg_certs_free(void);
+
+/* One complete certificate table, immutable once built. */
+struct edg_certs;
+
+/* Load and check every pair (the key belongs to its certificate, the
+ * files parse) into a new table without installing it; NULL with e set
+ * (naming the file) when any pair fails.  strict (SIGHUP): a certificate
+ * that is expired or not yet valid is an error, unless the same
+ * certificate is already being served (then it is only warned about, as
+ * at start-up). */
+struct edg_certs *edg_certs_build(const struct cfg_list *certs, const struct cfg_list *keys,
+                                  bool strict, struct err *e);
+size_t edg_certs_count(const struct edg_certs *t);
+/* Publish t for the handshakes that start from now on (an atomic pointer
+ * swap; handshakes under way keep the pair they picked) and log its
+ * pairs.  The table t replaces is retired: GnuTLS keeps using the pair it
+ * was given until the handshake ends, so a retired table is freed only
+ * by a later install (or edg_certs_free) once it was retired more than
+ * keep_ms ago.  Main thread only. */
+void edg_certs_install(struct edg_certs *t, int64_t keep_ms);
+/* Free a table that was never installed. */
+void edg_certs_discard(struct edg_certs *t);
 
 /* libmicrohttpd's MHD_OPTION_HTTPS_CERT_CALLBACK: the pair whose names
  * match the SNI, else the default pair. */
@@ -163,6 +189,7 @@ struct edg_server {
 	bool stopping;
 
 	struct edg_cache *cache;  /* NULL when cache = false */
+	struct edg_inval *inval;  /* invalidations (with the cache) */
 
 	/* operations (edg_ops.h) */
 	int argc;                 /* the command line, for SIGHUP */
@@ -297,11 +324,14 @@ void edg_cache_drain(struct edg_server *srv, int64_t until_ms);
 struct edg_cache_stats {
 	bool on;
 	unsigned long long hit, stale, refresh, miss, stored, collapsed, bypass, corrupt,
-	                   invalidated, bans, ban_hits;
+	                   invalidated, bans, ban_hits, inval_poll_failures;
+	size_t bans_active;
 	struct mcache_stats mem;
 	bool has_redis;
 	struct rstore_stats redis;
 };
 void edg_cache_stats(struct edg_server *srv, struct edg_cache_stats *st);
+/* PING Redis (0 when there is none). */
+int edg_cache_ping(struct edg_server *srv, struct err *e);
 
 #endif

@@ -1,4 +1,464 @@
-/* edg_admin.c: PLACEHOLDER until the admin listener lands. */
+/*
+ * edg_admin.c: the admin listener (admin_listen, plain HTTP, one thread):
+ *
+ *   GET  /healthz                  200 {"status":"ok",...}, 503 draining
+ *   GET  /metrics                  Prometheus text (edg_metrics.c)
+ *   POST /invalidations            {"paths": ["/a.html", "/img/x*"]} -> 201
+ *   GET  /invalidations            recent ones, newest first
+ *   GET  /invalidations/<id>       one, InProgress or Completed
+ *
+ * A bearer admin_token, when set, is required for all but /healthz; it
+ * must be set when admin_listen is not a loopback address (start-up
+ * refuses otherwise).  Answers are JSON (cJSON) but /metrics.
+ *
+ * The health check's origin probe is a verified TLS connection (TCP for
+ * an http:// origin), made at most once a second whatever the polling
+ * rate; Redis gets a PING (bounded by redis_timeout).
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cJSON.h"
+#include "edg_inval.h"
 #include "edg_ops.h"
-int edg_admin_start(struct edg_server *srv, struct err *e) { (void)srv; (void)e; return 0; }
-void edg_admin_stop(struct edg_server *srv) { (void)srv; }
+#include "log.h"
+#include "srv.h"
+#include "tconn.h"
+
+#define ADMIN_BODY_MAX (1024 * 1024)
+
+struct edg_admin {
+	struct edg_server *srv;
+	pthread_mutex_t mu;      /* the probe cache */
+	int64_t probed_ms;
+	bool origin_up;
+	char origin_why[200];
+};
+
+struct admin_req {
+	char *body;
+	size_t len;
+	bool too_big;
+};
+
+static bool
+loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+
+		return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+
+		return IN6_IS_ADDR_LOOPBACK(&a->sin6_addr) ||
+		       (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr) && a->sin6_addr.s6_addr[12] == 127);
+	}
+	return false;
+}
+
+static enum MHD_Result
+answer(struct MHD_Connection *c, unsigned status, const char *type, char *body, size_t len)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", type);
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	if (status == 401)
+		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"edged admin\"");
+	if (status == 405)
+		MHD_add_response_header(resp, "Allow", "GET, POST");
+	ret = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result
+answer_json(struct MHD_Connection *c, unsigned status, char *json)
+{
+	if (json == NULL)
+		return MHD_NO;
+	return answer(c, status, "application/json", json, strlen(json));
+}
+
+/* {"error": msg} */
+static enum MHD_Result
+answer_error(struct MHD_Connection *c, unsigned status, const char *msg)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *s;
+
+	cJSON_AddStringToObject(o, "error", msg);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return answer_json(c, status, s);
+}
+
+/* Constant-time comparison of the Authorization field with the token. */
+static bool
+authorized(struct edg_server *srv, struct MHD_Connection *c)
+{
+	const char *tok = srv->o.admin_token, *h;
+	size_t n, i;
+	unsigned char diff = 0;
+
+	if (tok == NULL)
+		return true;
+	h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return false;
+	h += 7;
+	n = strlen(tok);
+	if (strlen(h) != n)
+		return false;
+	for (i = 0; i < n; i++)
+		diff |= (unsigned char)(h[i] ^ tok[i]);
+	return diff == 0;
+}
+
+/* Origin reachability, probed at most once a second. */
+static void
+probe_origin(struct edg_admin *a, bool *up, char *why, size_t wlen)
+{
+	struct edg_server *srv = a->srv;
+	struct hc_origin *ep = srv->primary.https ? srv->primary.https : srv->primary.http;
+	int64_t now = tconn_now_ms();
+
+	pthread_mutex_lock(&a->mu);
+	if (a->probed_ms == 0 || now - a->probed_ms >= 1000) {
+		struct tconn c;
+		struct err e = { 0, "" };
+		int ms = srv->o.origin_connect_timeout < 2000 ? (int)srv->o.origin_connect_timeout
+		                                              : 2000;
+
+		memset(&c, 0, sizeof c);
+		c.fd = -1;
+		if (ep == NULL) {
+			a->origin_up = false;
+			snprintf(a->origin_why, sizeof a->origin_why, "no origin endpoint");
+		} else if (tconn_open(&c, ep->host, ep->port, ep->https ? &ep->tls : NULL, ms, &e) == 0) {
+			a->origin_up = true;
+			a->origin_why[0] = '\0';
+			tconn_close(&c);
+		} else {
+			a->origin_up = false;
+			snprintf(a->origin_why, sizeof a->origin_why, "%s", e.msg);
+		}
+		a->probed_ms = tconn_now_ms();
+	}
+	*up = a->origin_up;
+	snprintf(why, wlen, "%s", a->origin_why);
+	pthread_mutex_unlock(&a->mu);
+}
+
+static enum MHD_Result
+healthz(struct edg_admin *a, struct MHD_Connection *c)
+{
+	struct edg_server *srv = a->srv;
+	struct edg_cache_stats st;
+	bool draining = __atomic_load_n(&srv->draining, __ATOMIC_ACQUIRE), up;
+	cJSON *o = cJSON_CreateObject();
+	char why[200];
+
+	cJSON_AddStringToObject(o, "status", draining ? "draining" : "ok");
+	cJSON_AddStringToObject(o, "node", srv->node);
+	edg_cache_stats(srv, &st);
+	if (!st.on || !st.has_redis) {
+		cJSON_AddStringToObject(o, "redis", "off");
+	} else {
+		struct err e = { 0, "" };
+
+		if (edg_cache_ping(srv, &e) == 0) {
+			cJSON_AddStringToObject(o, "redis", "up");
+		} else {
+			cJSON_AddStringToObject(o, "redis", "down");
+			cJSON_AddStringToObject(o, "redis_error", e.msg);
+		}
+	}
+	probe_origin(a, &up, why, sizeof why);
+	cJSON_AddStringToObject(o, "origin", up ? "up" : "down");
+	if (!up)
+		cJSON_AddStringToObject(o, "origin_error", why);
+	cJSON_AddNumberToObject(o, "inflight",
+	                        (double)__atomic_load_n(&srv->inflight, __ATOMIC_RELAXED));
+	{
+		char *s = cJSON_PrintUnformatted(o);
+
+		cJSON_Delete(o);
+		return answer_json(c, draining ? 503 : 200, s);
+	}
+}
+
+/* The paths of {"paths": [...]} or CloudFront's {"InvalidationBatch":
+ * {"Paths": {"Items": [...]}}}. */
+static const cJSON *
+paths_of(const cJSON *doc)
+{
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(doc, "paths");
+
+	if (p == NULL) {
+		const cJSON *b = cJSON_GetObjectItemCaseSensitive(doc, "InvalidationBatch");
+		const cJSON *ps = cJSON_GetObjectItemCaseSensitive(b ? b : doc, "Paths");
+
+		p = cJSON_GetObjectItemCaseSensitive(ps, "Items");
+	}
+	return p;
+}
+
+static enum MHD_Result
+create(struct edg_admin *a, struct MHD_Connection *c, struct admin_req *q)
+{
+	struct edg_server *srv = a->srv;
+	cJSON *doc;
+	const cJSON *p, *it;
+	const char **paths = NULL;
+	size_t n = 0;
+	char *json = NULL;
+	struct err e = { 0, "" };
+	enum MHD_Result ret;
+	int rc;
+
+	if (q->too_big)
+		return answer_error(c, 413, "request body larger than 1 MiB");
+	if (srv->inval == NULL)
+		return answer_error(c, 409, "the cache is off (cache = false): nothing to invalidate");
+	doc = cJSON_ParseWithLength(q->body ? q->body : "", q->len);
+	if (doc == NULL)
+		return answer_error(c, 400, "the body is not JSON: want {\"paths\": [\"/path\", "
+		                            "\"/prefix*\"]}");
+	p = paths_of(doc);
+	if (!cJSON_IsArray(p)) {
+		cJSON_Delete(doc);
+		return answer_error(c, 400, "no \"paths\" array: want {\"paths\": [\"/path\", "
+		                            "\"/prefix*\"]}");
+	}
+	paths = calloc((size_t)cJSON_GetArraySize(p) + 1, sizeof *paths);
+	if (paths == NULL) {
+		cJSON_Delete(doc);
+		return MHD_NO;
+	}
+	cJSON_ArrayForEach(it, p) {
+		if (!cJSON_IsString(it)) {
+			free(paths);
+			cJSON_Delete(doc);
+			return answer_error(c, 400, "every item of \"paths\" must be a string");
+		}
+		paths[n++] = it->valuestring;
+	}
+	rc = edg_inval_create(srv->inval, paths, n, &json, &e);
+	free(paths);
+	cJSON_Delete(doc);
+	switch (rc) {
+	case EDG_INVAL_OK: {
+		struct MHD_Response *resp = MHD_create_response_from_buffer(
+			strlen(json), json, MHD_RESPMEM_MUST_FREE);
+		cJSON *o = cJSON_Parse(json);
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+		char loc[64];
+
+		if (resp == NULL) {
+			free(json);
+			cJSON_Delete(o);
+			return MHD_NO;
+		}
+		snprintf(loc, sizeof loc, "/invalidations/%s", cJSON_IsString(id) ? id->valuestring : "");
+		cJSON_Delete(o);
+		MHD_add_response_header(resp, "Content-Type", "application/json");
+		MHD_add_response_header(resp, "Location", loc);
+		ret = MHD_queue_response(c, 201, resp);
+		MHD_destroy_response(resp);
+		return ret;
+	}
+	case EDG_INVAL_BAD:
+		LOG_INFO("admin.invalidation_refused", "why=%s", log_q(e.msg));
+		return answer_error(c, 400, e.msg);
+	default:
+		LOG_WARN("admin.invalidation_failed", "why=%s", log_q(e.msg));
+		return answer_error(c, 503, e.msg[0] ? e.msg : "unavailable");
+	}
+}
+
+static enum MHD_Result
+route(struct edg_admin *a, struct MHD_Connection *c, const char *url, const char *method,
+      struct admin_req *q)
+{
+	struct edg_server *srv = a->srv;
+	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	char *json = NULL;
+	int rc;
+
+	if (strcmp(url, "/healthz") == 0)
+		return get ? healthz(a, c) : answer_error(c, 405, "GET only");
+	if (!authorized(srv, c)) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		char ip[64];
+
+		srv_addr_text(ci ? ci->client_addr : NULL, ip, sizeof ip, NULL);
+		LOG_WARN("admin.unauthorized", "client=%s method=%s path=%s", ip, log_q(method),
+		         log_q(url));
+		return answer_error(c, 401, "a valid bearer token (admin_token) is required");
+	}
+	if (strcmp(url, "/metrics") == 0) {
+		char *text = NULL;
+		size_t n;
+
+		if (!get)
+			return answer_error(c, 405, "GET only");
+		n = edg_metrics_render(srv, &text);
+		if (text == NULL)
+			return MHD_NO;
+		return answer(c, 200, "text/plain; version=0.0.4; charset=utf-8", text, n);
+	}
+	if (strcmp(url, "/invalidations") == 0) {
+		if (strcmp(method, "POST") == 0)
+			return create(a, c, q);
+		if (!get)
+			return answer_error(c, 405, "GET or POST");
+		if (srv->inval == NULL)
+			return answer_error(c, 409, "the cache is off (cache = false)");
+		rc = edg_inval_list(srv->inval, &json);
+		return rc == EDG_INVAL_OK ? answer_json(c, 200, json)
+		                          : answer_error(c, 503, "Redis is unavailable");
+	}
+	if (strncmp(url, "/invalidations/", 15) == 0) {
+		if (!get)
+			return answer_error(c, 405, "GET only");
+		if (srv->inval == NULL)
+			return answer_error(c, 409, "the cache is off (cache = false)");
+		rc = edg_inval_get(srv->inval, url + 15, &json);
+		if (rc == EDG_INVAL_OK)
+			return answer_json(c, 200, json);
+		if (rc == EDG_INVAL_NOT_FOUND)
+			return answer_error(c, 404, "no such invalidation");
+		return answer_error(c, 503, "Redis is unavailable");
+	}
+	return answer_error(c, 404, "unknown path: try /healthz, /metrics, /invalidations");
+}
+
+static enum MHD_Result
+admin_cb(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+         const char *version, const char *upload, size_t *upload_size, void **req_cls)
+{
+	struct edg_admin *a = cls;
+	struct admin_req *q = *req_cls;
+
+	(void)version;
+	if (q == NULL) {
+		q = calloc(1, sizeof *q);
+		if (q == NULL)
+			return MHD_NO;
+		*req_cls = q;
+		return MHD_YES;
+	}
+	if (*upload_size > 0) {
+		size_t n = *upload_size;
+
+		*upload_size = 0;
+		if (q->too_big || q->len + n > ADMIN_BODY_MAX) {
+			q->too_big = true;
+			return MHD_YES;
+		}
+		{
+			char *b = realloc(q->body, q->len + n + 1);
+
+			if (b == NULL)
+				return MHD_NO;
+			q->body = b;
+		}
+		memcpy(q->body + q->len, upload, n);
+		q->len += n;
+		q->body[q->len] = '\0';
+		return MHD_YES;
+	}
+	return route(a, c, url, method, q);
+}
+
+static void
+admin_done(void *cls, struct MHD_Connection *c, void **req_cls,
+           enum MHD_RequestTerminationCode toe)
+{
+	struct admin_req *q = *req_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (q != NULL) {
+		free(q->body);
+		free(q);
+		*req_cls = NULL;
+	}
+}
+
+int
+edg_admin_start(struct edg_server *srv, struct err *e)
+{
+	struct sockaddr_storage ss;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG;
+	int port = 0;
+	struct edg_admin *a;
+	const char *addr = srv->o.admin_listen;
+
+	if (addr == NULL || strcmp(addr, "off") == 0) {
+		LOG_INFO("admin.off", "msg=\"admin_listen = off: no /healthz, /metrics or "
+		         "/invalidations\"");
+		return 0;
+	}
+	if (srv_listen_addr("admin_listen", addr, &ss, &flags, &port, e) < 0)
+		return -1;
+	if (!loopback(&ss) && srv->o.admin_token == NULL)
+		return err_set(e, ERR_USAGE, "key 'admin_listen': %s is not a loopback address, so "
+		               "key 'admin_token' must be set (a bearer token for the admin API)",
+		               addr);
+	if (srv->o.admin_token != NULL && strlen(srv->o.admin_token) < 16)
+		return err_set(e, ERR_USAGE, "key 'admin_token': at least 16 characters");
+	a = calloc(1, sizeof *a);
+	if (a == NULL)
+		return err_set(e, ERR_FAIL, "out of memory");
+	a->srv = srv;
+	pthread_mutex_init(&a->mu, NULL);
+	srv->d_admin = MHD_start_daemon(
+		flags, (uint16_t)port, NULL, NULL, admin_cb, a,
+		MHD_OPTION_EXTERNAL_LOGGER, srv_mhd_log, NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_CONNECTION_LIMIT, 64u,
+		MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+		MHD_OPTION_NOTIFY_COMPLETED, admin_done, a,
+		MHD_OPTION_END);
+	if (srv->d_admin == NULL) {
+		pthread_mutex_destroy(&a->mu);
+		free(a);
+		return err_set(e, ERR_FAIL, "key 'admin_listen': cannot listen on %s: %s", addr,
+		               errno ? strerror(errno) : "libmicrohttpd refused the settings");
+	}
+	srv->admin = a;
+	LOG_INFO("admin.listening", "addr=%s token=%s", addr,
+	         srv->o.admin_token ? "required" : "none");
+	return 0;
+}
+
+void
+edg_admin_stop(struct edg_server *srv)
+{
+	if (srv->d_admin != NULL)
+		MHD_stop_daemon(srv->d_admin);
+	srv->d_admin = NULL;
+	if (srv->admin != NULL) {
+		pthread_mutex_destroy(&srv->admin->mu);
+		free(srv->admin);
+		srv->admin = NULL;
+	}
+}

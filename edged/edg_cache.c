@@ -49,6 +49,7 @@
 #include "centry.h"
 #include "ckey.h"
 #include "edg.h"
+#include "edg_inval.h"
 #include "edg_ops.h"
 #include "hrange.h"
 #include "log.h"
@@ -137,6 +138,7 @@ struct edg_creq {
 	size_t replay_off, replay_len;
 	bool commit_at_eof;
 	char cs[200];            /* Cache-Status */
+	uint32_t gen;            /* invalidation generation at the lookup */
 	/* last: not zeroed (4 KiB) */
 	struct ckey_field fields[MAX_FIELDS];
 };
@@ -245,7 +247,8 @@ edg_cache_init(struct edg_server *srv, struct err *e)
 			LOG_WARN("cache.redis_unavailable", "why=%s msg=\"serving from the origin "
 			         "until Redis answers\"", log_q(pe.msg));
 	}
-	return 0;
+	return edg_inval_init(&srv->inval, c->rs, srv->node, o->invalidation_poll,
+	                      o->invalidation_retention, e);
 }
 
 void
@@ -289,15 +292,33 @@ edg_cache_stats(struct edg_server *srv, struct edg_cache_stats *st)
 	LD(bypass, n_bypass);
 	LD(corrupt, n_corrupt);
 	LD(invalidated, n_invalidated);
-	LD(bans, n_bans);
 	LD(ban_hits, n_ban_hits);
 #undef LD
+	{
+		unsigned long long created, pf;
+		size_t nb;
+
+		edg_inval_counts(srv->inval, &created, &nb, &pf);
+		st->bans = created;
+		st->bans_active = nb;
+		st->inval_poll_failures = pf;
+	}
 	if (c->mem != NULL)
 		mcache_stats(c->mem, &st->mem);
 	if (c->rs != NULL) {
 		st->has_redis = true;
 		rstore_stats(c->rs, &st->redis);
 	}
+}
+
+int
+edg_cache_ping(struct edg_server *srv, struct err *e)
+{
+	struct edg_cache *c = srv->cache;
+
+	if (c == NULL || c->rs == NULL)
+		return 0;
+	return rstore_ping(c->rs, e);
 }
 
 bool
@@ -322,6 +343,8 @@ edg_cache_free(struct edg_server *srv)
 	         "collapsed=%llu bypass=%llu corrupt=%llu invalidated=%llu", c->n_hit,
 	         c->n_stale, c->n_refresh, c->n_miss, c->n_stored, c->n_collapsed, c->n_bypass,
 	         c->n_corrupt, c->n_invalidated);
+	edg_inval_free(srv->inval); /* its poller uses c->rs */
+	srv->inval = NULL;
 	if (c->rs != NULL)
 		rstore_free(c->rs);
 	mcache_free(c->mem);
@@ -494,12 +517,27 @@ response_reason(enum cachepol_store why, unsigned status)
 
 /* ---- the tiers --------------------------------------------------------------- */
 
+/* Does an invalidation newer than response o cover r's path?  (Variant
+ * indexes are never banned: the variants they lead to are.)  An
+ * invalidated entry is gone: not served stale either. */
+static bool
+banned(struct edg_req *r, const struct mobj *o)
+{
+	if (o->ce.m.kind != CENTRY_RESPONSE ||
+	    !edg_inval_banned(r->srv->inval, r->target, o->ce.m.gen))
+		return false;
+	COUNT(r->srv->cache, n_ban_hits);
+	LOG_DEBUG("cache.invalidated_entry", "id=%s gen=%u", r->id, o->ce.m.gen);
+	return true;
+}
+
 /* The entry under k: the memory tier (rechecked against Redis when old),
  * then Redis (then kept in memory).  NULL: a miss, Redis down included. */
 static struct mobj *
-tier_get(struct edg_cache *c, const unsigned char *digest, const char *id,
+tier_get(struct edg_req *r, const unsigned char *digest, const char *id,
          const unsigned char *uri, bool redis)
 {
+	struct edg_cache *c = r->srv->cache;
 	struct mobj *o = mcache_get(c->mem, digest);
 	struct err e = { 0, "" };
 	char *val;
@@ -512,6 +550,12 @@ tier_get(struct edg_cache *c, const unsigned char *digest, const char *id,
 		size_t n;
 
 		now = edg_now_ms();
+		if (banned(r, o)) {
+			/* an invalidation covers it: Redis may hold a newer copy */
+			mcache_del(c->mem, digest, o);
+			mobj_unref(o);
+			goto redis;
+		}
 		if (c->rs == NULL || now - seen < c->recheck_ms ||
 		    !atomic_compare_exchange_strong(&o->checked_ms, &seen, now))
 			return o; /* fresh enough, or another thread is checking it */
@@ -529,6 +573,7 @@ tier_get(struct edg_cache *c, const unsigned char *digest, const char *id,
 		mcache_del(c->mem, digest, o);
 		mobj_unref(o);
 	}
+redis:
 	if (c->rs == NULL || !redis)
 		return NULL;
 	if (rstore_get(c->rs, id, CKEY_ID_LEN, &val, &vlen) != RSTORE_OK)
@@ -538,6 +583,10 @@ tier_get(struct edg_cache *c, const unsigned char *digest, const char *id,
 		COUNT(c, n_corrupt);
 		LOG_WARN("cache.entry_refused", "key=%s why=%s", id,
 		         log_q(o == NULL ? e.msg : "stored under another key"));
+		mobj_unref(o);
+		return NULL;
+	}
+	if (banned(r, o)) {
 		mobj_unref(o);
 		return NULL;
 	}
@@ -743,7 +792,7 @@ static int
 store_begin(struct store *st, struct edg_cache *c, const struct hresp *h,
             const struct cachepol_resp *rp, const struct ckey *key, const struct mobj *idx,
             const struct ckey_field *fields, size_t n, const struct mobj *same,
-            uint64_t body_hint, const char **why)
+            uint64_t body_hint, uint32_t gen, const char **why)
 {
 	struct cachepol_fresh f;
 	struct centry_src src;
@@ -797,6 +846,7 @@ store_begin(struct store *st, struct edg_cache *c, const struct hresp *h,
 	memset(&src, 0, sizeof src);
 	src.m.kind = CENTRY_RESPONSE;
 	fill_meta(&src.m, rp, &f);
+	src.m.gen = gen;
 	src.fields = kept;
 	src.nfields = nk;
 	st->ttl = cachepol_store_ttl(rp, &f, &c->pol, now_s());
@@ -1092,7 +1142,7 @@ set_validators(struct edg_req *r, const struct mobj *o)
  * *sr, or NULL. */
 static struct mobj *
 refresh_entry(struct edg_cache *c, const struct mobj *old, const struct hresp *rh, int64_t t0,
-              int64_t t1, struct cachepol_resp *sr)
+              int64_t t1, uint32_t gen, struct cachepol_resp *sr)
 {
 	struct cachepol_resp r304;
 	struct cachepol_fresh f;
@@ -1139,6 +1189,7 @@ refresh_entry(struct edg_cache *c, const struct mobj *old, const struct hresp *r
 	cachepol_freshness(sr, &c->pol, &f);
 	fill_meta(&m, sr, &f);
 	m.status = old->ce.m.status;
+	m.gen = gen; /* confirmed by a revalidation that began at gen */
 	ttl = cachepol_store_ttl(sr, &f, &c->pol, now_s());
 	if (centry_refresh(&old->ce, &m, merged, n, NULL, 0, &len, &e) < 0 ||
 	    (blob = malloc(len)) == NULL) {
@@ -1236,7 +1287,7 @@ fetch(struct edg_req *r, struct mobj *stale, const struct cachepol_use *u, const
 	if (stale != NULL && h->status == 304) {
 		struct cachepol_resp sr;
 		struct cachepol_age a;
-		struct mobj *o = refresh_entry(c, stale, h, t0, t1, &sr);
+		struct mobj *o = refresh_entry(c, stale, h, t0, t1, r->c->gen, &sr);
 		enum MHD_Result ret;
 
 		COUNT(c, n_refresh);
@@ -1272,7 +1323,7 @@ fetch(struct edg_req *r, struct mobj *stale, const struct cachepol_use *u, const
 	       r->x.body == HRESP_BODY_NONE ? 0 : UINT64_MAX;
 	if (nwhy == NULL)
 		(void)store_begin(&cr->st, c, h, &rp, &cr->key, cr->idx, cr->fields, cr->nfields,
-		                  NULL, hint, &nwhy); /* on failure nwhy says why */
+		                  NULL, hint, cr->gen, &nwhy); /* on failure nwhy says why */
 	if (nwhy != NULL) {
 		if (stale == NULL && response_reason(why, h->status))
 			pass_set(c, cr->key.digest, PASS_MS);
@@ -1368,6 +1419,7 @@ struct bg {
 	size_t head_len;
 	struct mobj *old;
 	struct flight *flight;
+	uint32_t gen;
 	char id[40];
 };
 
@@ -1395,7 +1447,7 @@ bg_main(void *arg)
 	if (x.resp.status == 304) {
 		struct cachepol_resp sr;
 
-		o = refresh_entry(c, b->old, &x.resp, t0, t1, &sr);
+		o = refresh_entry(c, b->old, &x.resp, t0, t1, b->gen, &sr);
 		COUNT(c, n_refresh);
 	} else {
 		/* a new full response replaces the entry when it is storable
@@ -1417,7 +1469,8 @@ bg_main(void *arg)
 		ckey_format_id(k.digest, k.id);
 		if (cachepol_storable(&rp, &q, &c->pol) != CACHEPOL_STORE ||
 		    store_begin(&st, c, &x.resp, &rp, &k, NULL, NULL, 0, b->old,
-		                x.body == HRESP_BODY_LENGTH ? x.left : UINT64_MAX, &why) < 0) {
+		                x.body == HRESP_BODY_LENGTH ? x.left : UINT64_MAX, b->gen,
+		                &why) < 0) {
 			LOG_DEBUG("cache.refresh_not_stored", "id=%s status=%u why=%s", b->id,
 			          x.resp.status, why ? why : "not storable");
 			goto out;
@@ -1501,6 +1554,7 @@ bg_refresh(struct edg_req *r, struct mobj *old)
 	b->old = old;
 	mobj_ref(old);
 	b->flight = f;
+	b->gen = r->c->gen;
 	snprintf(b->id, sizeof b->id, "%s", r->id);
 	pthread_attr_init(&at);
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
@@ -1573,7 +1627,7 @@ find(struct edg_req *r, bool *vary_miss)
 	/* a key whose responses are not stored (hit-for-pass) costs no Redis
 	 * round trip: it goes straight to the origin for PASS_MS */
 	cr->pass = pass_marked(c, cr->key.digest);
-	o = tier_get(c, cr->key.digest, cr->key.id, cr->key.uri_digest, !cr->pass);
+	o = tier_get(r, cr->key.digest, cr->key.id, cr->key.uri_digest, !cr->pass);
 	if (o == NULL || o->ce.m.kind == CENTRY_RESPONSE)
 		return o;
 	mobj_unref(cr->idx);
@@ -1582,7 +1636,7 @@ find(struct edg_req *r, bool *vary_miss)
 	if (variant_key(&cr->key, o->ce.m.vary_id, names, n, cr->fields, cr->nfields,
 	                &cr->vkey) < 0)
 		return NULL;
-	o = tier_get(c, cr->vkey.digest, cr->vkey.id, cr->key.uri_digest, !cr->pass);
+	o = tier_get(r, cr->vkey.digest, cr->vkey.id, cr->key.uri_digest, !cr->pass);
 	if (o != NULL && o->ce.m.kind != CENTRY_RESPONSE) {
 		mobj_unref(o);
 		o = NULL;
@@ -1693,6 +1747,9 @@ edg_cache_respond(struct edg_req *r)
 		return edg_queue_origin(r, NULL, NULL, NULL, "Miss from edged", NULL);
 	}
 	r->c = cr;
+	/* before the lookup: an entry this request stores was fetched after
+	 * every invalidation this node knows of */
+	cr->gen = edg_inval_stamp(r->srv->inval);
 	cachepol_req_init(&cr->q, r->method, strlen(r->method));
 	MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, collect_field, cr);
 	if (cr->too_many)

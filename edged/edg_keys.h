@@ -125,6 +125,12 @@
 	X(admin_token, CFG_STR, "TOKEN", NULL, 0, 0, NULL, 0, \
 	  "bearer token the admin listener requires (all but /healthz); required " \
 	  "when admin_listen is not a loopback address") \
+	X(invalidation_poll, CFG_DURATION, "DURATION", "200ms", 10, 60000, NULL, 0, \
+	  "how often each node reads new invalidations from Redis (they reach every " \
+	  "node within about twice this)") \
+	X(invalidation_retention, CFG_DURATION, "DURATION", "7d", 60000, 3153600000000LL, NULL, 0, \
+	  "invalidations are kept this long; entries stored before the oldest one " \
+	  "dropped are refetched once") \
 	X(access_log, CFG_STR, "FILE", NULL, 0, 0, NULL, 0, \
 	  "access log in CloudFront's standard format (\"-\": standard output); " \
 	  "reopened on SIGUSR1") \

@@ -67,7 +67,7 @@ get64(const unsigned char *p)
 enum {
 	OFF_MAGIC = 0, OFF_VERSION = 4, OFF_KIND = 6, OFF_CRC = 8, OFF_FLAGS = 12,
 	OFF_TOTAL = 16, OFF_STATUS = 24, OFF_ZERO16 = 26, OFF_NFIELDS = 28, OFF_NVARY = 32,
-	OFF_ZERO32 = 36, OFF_REQUEST_TIME = 40, OFF_RESPONSE_TIME = 48, OFF_DATE = 56,
+	OFF_GEN = 36, OFF_REQUEST_TIME = 40, OFF_RESPONSE_TIME = 48, OFF_DATE = 56,
 	OFF_AGE = 64, OFF_LIFETIME = 72, OFF_SWR = 80, OFF_SIE = 88, OFF_VARY_ID = 96,
 	OFF_BODY_LEN = 104, OFF_KEY = 112,
 };
@@ -280,6 +280,7 @@ write_head(const struct centry_src *s, unsigned char *b)
 	put64(b + OFF_SWR, (uint64_t)m->stale_while_revalidate);
 	put64(b + OFF_SIE, (uint64_t)m->stale_if_error);
 	put64(b + OFF_VARY_ID, m->vary_id);
+	put32(b + OFF_GEN, m->gen);
 	memcpy(b + OFF_KEY, m->key, CKEY_DIGEST_LEN);
 	for (i = 0; i < s->nfields; i++) {
 		const struct ckey_field *f = &s->fields[i];
@@ -458,9 +459,8 @@ centry_decode(const void *blob, size_t len, struct centry *c, struct err *e)
 		               (unsigned long long)total);
 	if (get32(b + OFF_CRC) != blob_crc(b, len))
 		return corrupt(e, "entry checksum mismatch (%zu bytes)", len);
-	if (get16(b + OFF_ZERO16) != 0 || get32(b + OFF_ZERO32) != 0)
-		return corrupt(e, "reserved bytes set at %zu or %zu", (size_t)OFF_ZERO16,
-		               (size_t)OFF_ZERO32);
+	if (get16(b + OFF_ZERO16) != 0)
+		return corrupt(e, "reserved bytes set at %zu", (size_t)OFF_ZERO16);
 	m->kind = (enum centry_kind)get16(b + OFF_KIND);
 	m->flags = get32(b + OFF_FLAGS);
 	m->status = get16(b + OFF_STATUS);
@@ -472,6 +472,7 @@ centry_decode(const void *blob, size_t len, struct centry *c, struct err *e)
 	m->stale_while_revalidate = (int64_t)get64(b + OFF_SWR);
 	m->stale_if_error = (int64_t)get64(b + OFF_SIE);
 	m->vary_id = get64(b + OFF_VARY_ID);
+	m->gen = get32(b + OFF_GEN);
 	memcpy(m->key, b + OFF_KEY, CKEY_DIGEST_LEN);
 	nfields = get32(b + OFF_NFIELDS);
 	nvary = get32(b + OFF_NVARY);

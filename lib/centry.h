@@ -24,7 +24,8 @@
  *    26     2  0
  *    28     4  nfields: header fields, at most CENTRY_MAX_FIELDS
  *    32     4  nvary: Vary names, at most CENTRY_MAX_VARY
- *    36     4  0
+ *    36     4  gen: the invalidation generation the entry was fetched under
+ *              (lib/banlist.h; 0 before any invalidation)
  *    40     8  request_time   (RFC 9111 4.2.3, int64)
  *    48     8  response_time  (int64)
  *    56     8  date           (date_value: Date, or response_time; int64)
@@ -114,6 +115,7 @@ struct centry_meta {
 	int64_t stale_while_revalidate;
 	int64_t stale_if_error;
 	uint64_t vary_id;
+	uint32_t gen;            /* invalidation generation (lib/banlist.h) */
 	unsigned char key[CKEY_DIGEST_LEN];
 };
 
