@@ -180,6 +180,8 @@ banlist_banned(struct banlist *bl, const char *path, size_t len, uint64_t gen)
 	if (gen >= __atomic_load_n(&bl->max_gen, __ATOMIC_ACQUIRE))
 		return false; /* nothing newer than the entry: the common case */
 	pthread_rwlock_rdlock(&bl->lk);
+	/* the floor may have risen (and taken the bans below it) meanwhile */
+	hit = gen < __atomic_load_n(&bl->floor, __ATOMIC_RELAXED);
 	for (i = first_after(bl, gen); i < bl->n && !hit; i++) {
 		const struct ban *b = &bl->v[i];
 

@@ -13,6 +13,6 @@ if [[ ! -x $dir/bench.sh ]]; then
 	exit 2
 fi
 # shellcheck disable=SC2016 # expanded by the harness, not here
-cmd="$bin/edged"' --listen-https 127.0.0.1:$EDGE_PORT --cert $EDGE_CERT --key $EDGE_KEY --origin $ORIGIN_URL --origin-ca $CA_FILE --origin-sni $ORIGIN_HOST --redis redis://$REDIS_HOST:$REDIS_PORT --log-level warn'
+cmd="$bin/edged"' --listen-https 127.0.0.1:$EDGE_PORT --cert $EDGE_CERT --key $EDGE_KEY --origin $ORIGIN_URL --origin-ca $CA_FILE --origin-sni $ORIGIN_HOST --redis redis://$REDIS_HOST:$REDIS_PORT --admin-listen off --log-level warn'
 cd "$dir"
 exec env "$@" EDGED_CMD="$cmd" ./bench.sh

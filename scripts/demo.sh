@@ -55,7 +55,8 @@ wait_port() {
 	die "$name is not listening on 127.0.0.1:$port (log: $run/$name.log)"
 }
 
-for p in "$EDGE_A_HTTPS" "$EDGE_B_HTTPS" "$EDGE_A_HTTP" "$ORIGIN_HTTPS" "$REDIS_PORT"; do
+for p in "$EDGE_A_HTTPS" "$EDGE_B_HTTPS" "$EDGE_A_HTTP" "$EDGE_A_ADMIN" "$EDGE_B_ADMIN" \
+	"$ORIGIN_HTTPS" "$REDIS_PORT"; do
 	if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 		die "port $p is in use (another demo running?); ports are set in demo/topology.env"
 	fi
@@ -112,20 +113,21 @@ bg origind "$bin/origind" --listen-https "127.0.0.1:$ORIGIN_HTTPS" \
 	"${fastcgi[@]}" --cache-control '/=public, max-age=60' --trace
 wait_port "$ORIGIN_HTTPS" origind
 
-edge() { # edge NAME HTTPS-PORT [more flags]
-	local name=$1 port=$2
-	shift 2
+edge() { # edge NAME HTTPS-PORT ADMIN-PORT [more flags]
+	local name=$1 port=$2 admin=$3
+	shift 3
 	bg "$name" "$bin/edged" --listen-https "127.0.0.1:$port" \
 		--cert "$pki/$EDGE_HOST.chain.pem" --key "$pki/$EDGE_HOST.key" \
 		--origin "https://127.0.0.1:$ORIGIN_HTTPS" --origin-sni "$ORIGIN_HOST" \
 		--origin-ca "$pki/ca.pem" --origin-client-cert "$pki/edge-client.chain.pem" \
 		--origin-client-key "$pki/edge-client.key" \
-		--redis "redis://127.0.0.1:$REDIS_PORT" --node-name "$name" "$@"
+		--redis "redis://127.0.0.1:$REDIS_PORT" --node-name "$name" \
+		--admin-listen "127.0.0.1:$admin" --access-log "$run/$name.access.log" "$@"
 	wait_port "$port" "$name"
 }
 say "edged edge-a on 127.0.0.1:$EDGE_A_HTTPS (HTTP $EDGE_A_HTTP redirects) and edge-b on 127.0.0.1:$EDGE_B_HTTPS"
-edge edge-a "$EDGE_A_HTTPS" --listen-http "127.0.0.1:$EDGE_A_HTTP"
-edge edge-b "$EDGE_B_HTTPS"
+edge edge-a "$EDGE_A_HTTPS" "$EDGE_A_ADMIN" --listen-http "127.0.0.1:$EDGE_A_HTTP"
+edge edge-b "$EDGE_B_HTTPS" "$EDGE_B_ADMIN"
 
 rc=0
 if [[ -x $bin/edgecheck ]]; then
@@ -152,6 +154,9 @@ Try it (logs in $run/*.log; origind --trace shows decrypt/process/encrypt):
   curl --cacert $pki/ca.pem --resolve $EDGE_HOST:$EDGE_A_HTTPS:127.0.0.1 -i https://$EDGE_HOST:$EDGE_A_HTTPS/cgi-bin/hello.cgi
   curl --cacert $pki/ca.pem --resolve $EDGE_HOST:$EDGE_A_HTTPS:127.0.0.1 -i https://$EDGE_HOST:$EDGE_A_HTTPS/php/hello.php
   curl -i http://127.0.0.1:$EDGE_A_HTTP/                                     # 301 to https
+  curl http://127.0.0.1:$EDGE_A_ADMIN/healthz                                # admin: health, /metrics
+  curl -d '{"paths": ["/*"]}' http://127.0.0.1:$EDGE_A_ADMIN/invalidations   # invalidate on both edges
+  tail -f $run/edge-a.access.log                                           # CloudFront-format access log
   openssl s_client -connect 127.0.0.1:$EDGE_A_HTTPS -servername $EDGE_HOST -CAfile $pki/ca.pem
 
 Ctrl-C stops everything.

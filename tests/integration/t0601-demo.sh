@@ -25,6 +25,8 @@ fi
 sed -e "s/^EDGE_A_HTTPS=.*/EDGE_A_HTTPS=$(free_port)/" \
 	-e "s/^EDGE_B_HTTPS=.*/EDGE_B_HTTPS=$(free_port)/" \
 	-e "s/^EDGE_A_HTTP=.*/EDGE_A_HTTP=$(free_port)/" \
+	-e "s/^EDGE_A_ADMIN=.*/EDGE_A_ADMIN=$(free_port)/" \
+	-e "s/^EDGE_B_ADMIN=.*/EDGE_B_ADMIN=$(free_port)/" \
 	-e "s/^ORIGIN_HTTPS=.*/ORIGIN_HTTPS=$(free_port)/" \
 	-e "s/^REDIS_PORT=.*/REDIS_PORT=$(free_port)/" "$topo" >"$T/topology.env"
 rc=0

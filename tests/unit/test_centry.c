@@ -81,6 +81,7 @@ expect_meta_eq(const struct centry_meta *a, const struct centry_meta *b)
 	cr_expect_eq(a->stale_while_revalidate, b->stale_while_revalidate);
 	cr_expect_eq(a->stale_if_error, b->stale_if_error);
 	cr_expect_eq(a->vary_id, b->vary_id);
+	cr_expect_eq(a->gen, b->gen);
 	cr_expect_eq(memcmp(a->key, b->key, sizeof a->key), 0);
 }
 
@@ -156,6 +157,7 @@ small_src(void)
 	struct centry_src s = { meta(), small_fields, 3, small_vary, 1, "hello", 5 };
 
 	s.m.vary_id = 0x0102030405060708ull;
+	s.m.gen = 0xa1b2c3d4u; /* the invalidation generation round-trips */
 	return s;
 }
 
