@@ -358,7 +358,8 @@ Test(centry, layout)
 	cr_expect_eq(b[26] | b[27], 0);
 	cr_expect_eq(b[28], 3, "nfields");
 	cr_expect_eq(b[32], 1, "nvary");
-	cr_expect_eq(b[36] | b[37] | b[38] | b[39], 0, "gen");
+	cr_expect_eq((uint32_t)b[36] | (uint32_t)b[37] << 8 | (uint32_t)b[38] << 16 |
+	             (uint32_t)b[39] << 24, 0xa1b2c3d4u, "gen");
 	cr_expect_eq(get64(b + 40), 1764324000u, "request_time");
 	cr_expect_eq(get64(b + 48), 1764324001u, "response_time");
 	cr_expect_eq(get64(b + 56), 1764323999u, "date");
