@@ -116,6 +116,79 @@ hsts_ok(const char *v)
 	return max_age && field_value(v);
 }
 
+/* One add_header item: the name's length in *nlen, the value in *val. */
+static int
+check_add(const char *item, size_t *nlen, const char **val, struct err *e)
+{
+	const char *colon = strchr(item, ':'), *v;
+	size_t n = colon != NULL ? (size_t)(colon - item) : 0;
+
+	if (colon == NULL || !token(item, n))
+		return err_set(e, ERR_USAGE, "'%s' is not \"Name: value\" with a field name "
+		               "before the colon", item);
+	if (framing(item, n))
+		return err_set(e, ERR_USAGE, "'%.*s' frames the message and is the edge's to "
+		               "write", (int)n, item);
+	v = colon + 1;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (!field_value(v))
+		return err_set(e, ERR_USAGE, "the value of '%.*s' holds a control character or "
+		               "a trailing blank", (int)n, item);
+	*nlen = n;
+	*val = v;
+	return 0;
+}
+
+/* One remove_header name. */
+static int
+check_rm(const char *name, size_t n, struct err *e)
+{
+	if (!token(name, n))
+		return err_set(e, ERR_USAGE, "'%.*s' is not a field name", (int)n, name);
+	if (framing(name, n))
+		return err_set(e, ERR_USAGE, "'%.*s' frames the message and cannot be removed",
+		               (int)n, name);
+	return 0;
+}
+
+int
+edg_hpol_check(const char *key, const char *value, struct err *e)
+{
+	if (strcmp(key, "hsts") == 0) {
+		if (!hsts_ok(value))
+			return err_set(e, ERR_USAGE, "'%s' is not a Strict-Transport-Security value "
+			               "(it needs max-age=SECONDS, e.g. \"max-age=31536000; "
+			               "includeSubDomains\")", value);
+		return 0;
+	}
+	if (strcmp(key, "add_header") == 0) {
+		size_t n;
+		const char *v;
+
+		return check_add(value, &n, &v, e);
+	}
+	if (strcmp(key, "remove_header") == 0) {
+		const char *s = value;
+
+		while (*s != '\0') { /* the list's items, as lib/cfg.c splits them */
+			size_t n = strcspn(s, ",");
+			const char *a = s, *b = s + n;
+
+			while (a < b && (*a == ' ' || *a == '\t'))
+				a++;
+			while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+				b--;
+			if (b > a && check_rm(a, (size_t)(b - a), e) < 0)
+				return -1;
+			s += n;
+			if (*s == ',')
+				s++;
+		}
+	}
+	return 0;
+}
+
 struct edg_hpol *
 edg_hpol_build(const struct edg_opts *o, struct err *e)
 {
@@ -127,10 +200,8 @@ edg_hpol_build(const struct edg_opts *o, struct err *e)
 		return NULL;
 	}
 	if (o->hsts != NULL) {
-		if (!hsts_ok(o->hsts)) {
-			err_set(e, ERR_USAGE, "key 'hsts': '%s' is not a Strict-Transport-Security "
-			        "value (it needs max-age=SECONDS, e.g. \"max-age=31536000; "
-			        "includeSubDomains\")", o->hsts);
+		if (edg_hpol_check("hsts", o->hsts, e) < 0) {
+			err_prefix(e, "key 'hsts': ");
 			goto fail;
 		}
 		if ((p->hsts = strdup(o->hsts)) == NULL)
@@ -143,25 +214,11 @@ edg_hpol_build(const struct edg_opts *o, struct err *e)
 			goto oom;
 	}
 	for (i = 0; i < o->add_header.n; i++) {
-		const char *item = o->add_header.v[i], *colon = strchr(item, ':'), *v;
-		size_t n = colon != NULL ? (size_t)(colon - item) : 0;
+		const char *item = o->add_header.v[i], *v;
+		size_t n;
 
-		if (colon == NULL || !token(item, n)) {
-			err_set(e, ERR_USAGE, "key 'add_header': '%s' is not \"Name: value\" with a "
-			        "field name before the colon", item);
-			goto fail;
-		}
-		if (framing(item, n)) {
-			err_set(e, ERR_USAGE, "key 'add_header': '%.*s' frames the message and is "
-			        "the edge's to write", (int)n, item);
-			goto fail;
-		}
-		v = colon + 1;
-		while (*v == ' ' || *v == '\t')
-			v++;
-		if (!field_value(v)) {
-			err_set(e, ERR_USAGE, "key 'add_header': the value of '%.*s' holds a control "
-			        "character or trailing blank", (int)n, item);
+		if (check_add(item, &n, &v, e) < 0) {
+			err_prefix(e, "key 'add_header': ");
 			goto fail;
 		}
 		if ((p->add_name[i] = strndup(item, n)) == NULL || (p->add_value[i] = strdup(v)) == NULL)
@@ -174,13 +231,8 @@ edg_hpol_build(const struct edg_opts *o, struct err *e)
 	for (i = 0; i < o->remove_header.n; i++) {
 		const char *name = o->remove_header.v[i];
 
-		if (!token(name, strlen(name))) {
-			err_set(e, ERR_USAGE, "key 'remove_header': '%s' is not a field name", name);
-			goto fail;
-		}
-		if (framing(name, strlen(name))) {
-			err_set(e, ERR_USAGE, "key 'remove_header': '%s' frames the message and "
-			        "cannot be removed", name);
+		if (check_rm(name, strlen(name), e) < 0) {
+			err_prefix(e, "key 'remove_header': ");
 			goto fail;
 		}
 		if ((p->rm[i] = strdup(name)) == NULL)
@@ -195,21 +247,47 @@ fail:
 	return NULL;
 }
 
-/* Remove every field called name from resp. */
+struct found {
+	const char *name;
+	char *key, *value;       /* the first field whose name matches */
+};
+
+static enum MHD_Result
+find_field(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct found *f = cls;
+
+	(void)kind;
+	if (strcasecmp(key, f->name) != 0)
+		return MHD_YES;
+	f->key = strdup(key);
+	f->value = strdup(value ? value : "");
+	return MHD_NO;
+}
+
+/* Remove every field called name (any case) from resp.  libmicrohttpd's
+ * MHD_del_response_header wants the name as it was added, byte for byte,
+ * and the value: find both first. */
 static void
 drop(struct MHD_Response *resp, const char *name)
 {
-	const char *v;
-	int guard = 0;
+	int guard;
 
-	while ((v = MHD_get_response_header(resp, name)) != NULL && guard++ < 64) {
-		char *copy = strdup(v);
+	for (guard = 0; guard < 64; guard++) {
+		struct found f = { name, NULL, NULL };
+		bool gone;
 
-		if (copy == NULL || MHD_del_response_header(resp, name, copy) != MHD_YES) {
-			free(copy);
+		MHD_get_response_headers(resp, find_field, &f);
+		if (f.key == NULL || f.value == NULL) {
+			free(f.key);
+			free(f.value);
 			return;
 		}
-		free(copy);
+		gone = MHD_del_response_header(resp, f.key, f.value) == MHD_YES;
+		free(f.key);
+		free(f.value);
+		if (!gone)
+			return;
 	}
 }
 
@@ -227,10 +305,12 @@ edg_hpol_apply(struct edg_server *srv, const struct edg_req *r, struct MHD_Respo
 		drop(resp, p->add_name[i]);
 		MHD_add_response_header(resp, p->add_name[i], p->add_value[i]);
 	}
-	/* RFC 6797 7.2: not over plain HTTP */
-	if (p->hsts != NULL && r->tls) {
+	/* the edge owns the field once hsts is set: the origin's goes, and
+	 * ours is not sent over plain HTTP (RFC 6797 7.2) */
+	if (p->hsts != NULL) {
 		drop(resp, "Strict-Transport-Security");
-		MHD_add_response_header(resp, "Strict-Transport-Security", p->hsts);
+		if (r->tls)
+			MHD_add_response_header(resp, "Strict-Transport-Security", p->hsts);
 	}
 }
 

@@ -64,6 +64,10 @@ struct edg_hpol;
 /* Build the policy of opts (hsts, add_header, remove_header).  Errors
  * name the key. */
 struct edg_hpol *edg_hpol_build(const struct edg_opts *o, struct err *e);
+/* The configuration's check of hsts, add_header and remove_header values
+ * as they are set (lib/cfg.h's cfg_spec.check), so a bad one is reported
+ * with its FILE:LINE or flag. */
+int edg_hpol_check(const char *key, const char *value, struct err *e);
 /* Apply the server's current policy to a response about to be queued:
  * HSTS on HTTPS answers only (RFC 6797 7.2), added fields replace the
  * response's own, removed fields dropped. */

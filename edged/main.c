@@ -61,7 +61,7 @@ static const struct cfg_spec edg_spec = {
 	"The HTTPS edge: viewers speak TLS to edged, which forwards each request to "
 	"the origin over a second TLS connection whose certificate it verifies, and "
 	"streams the answer back. TLS renegotiation is refused on both legs.",
-	edg_keys, sizeof edg_keys / sizeof edg_keys[0], 0, 0, true,
+	edg_keys, sizeof edg_keys / sizeof edg_keys[0], 0, 0, true, edg_hpol_check,
 };
 
 const struct cfg_spec *

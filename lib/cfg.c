@@ -474,6 +474,15 @@ set_value(const struct cfg_key *k, void *out, const char *v, struct err *e)
 	return err_set(e, ERR_FAIL, "bad key type");
 }
 
+/* The program's own check of a value just set (not of an empty one). */
+static int
+checked(const struct cfg_spec *spec, const struct cfg_key *k, const char *v, struct err *e)
+{
+	if (spec->check == NULL || *v == '\0')
+		return 0;
+	return spec->check(k->name, v, e);
+}
+
 int
 cfg_set(const struct cfg_spec *spec, void *out, const char *name,
         const char *value, struct err *e)
@@ -482,7 +491,7 @@ cfg_set(const struct cfg_spec *spec, void *out, const char *name,
 
 	if (k == NULL)
 		return err_set(e, ERR_USAGE, "unknown key '%s'", name);
-	if (set_value(k, out, value, e) < 0)
+	if (set_value(k, out, value, e) < 0 || checked(spec, k, value, e) < 0)
 		return err_prefix(e, "key '%s': ", k->name);
 	return 0;
 }
@@ -715,7 +724,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 		unq[vl - 2] = '\0';
 		value = unq;
 	}
-	if (set_value(k, c->out, value, c->e) < 0) {
+	if (set_value(k, c->out, value, c->e) < 0 || checked(c->spec, k, value, c->e) < 0) {
 		err_prefix(c->e, "%s:%d: key '%s': ", c->name, c->line, k->name);
 		goto fail;
 	}
@@ -921,7 +930,7 @@ cfg_parse_argv(const struct cfg_spec *spec, void *out, int argc, char **argv,
 		if (!flagged[idx] && k->type == CFG_LIST)
 			list_clear(slot(out, k)); /* flags replace the file's list */
 		flagged[idx] = true;
-		if (set_value(k, out, val, e) < 0) {
+		if (set_value(k, out, val, e) < 0 || checked(spec, k, val, e) < 0) {
 			err_prefix(e, "option '--%s': ", kname);
 			goto out;
 		}

@@ -75,6 +75,10 @@ struct cfg_spec {
 	size_t nkeys;
 	int args_min, args_max; /* positional arguments allowed */
 	bool config_file;    /* accept -c/--config FILE */
+	/* optional: a program's own check of a value as it is set (from the
+	 * file, a flag or cfg_set), so its errors carry FILE:LINE or the flag
+	 * like the table's own; e says what is wrong, without the key */
+	int (*check)(const char *key, const char *value, struct err *e);
 };
 
 /* C types of the values, selected by token pasting on the type name. */

@@ -58,7 +58,7 @@ static const struct cfg_spec org_spec = {
 	"An HTTPS origin that shows step 4 of the six: it decrypts each request, "
 	"processes it (a static file, a CGI/1.1 script or a FastCGI application) "
 	"and encrypts the response. --trace logs the three steps with their facts.",
-	org_keys, sizeof org_keys / sizeof org_keys[0], 0, 0, true,
+	org_keys, sizeof org_keys / sizeof org_keys[0], 0, 0, true, NULL,
 };
 
 static gnutls_datum_t ticket_key;

@@ -111,7 +111,7 @@ static const struct cfg_spec ca_spec = {
 	"0600) and a self-signed certificate (ca.pem) with basicConstraints "
 	"CA:TRUE, pathlen 0, keyUsage keyCertSign and cRLSign. Does nothing "
 	"when DIR already holds a valid CA, unless --force.",
-	ca_keys, NKEYS(ca_keys), 0, 0, false,
+	ca_keys, NKEYS(ca_keys), 0, 0, false, NULL,
 };
 static const struct cfg_spec issue_spec = {
 	"edgecert issue", "NAME --dir DIR [options]",
@@ -120,7 +120,7 @@ static const struct cfg_spec issue_spec = {
 	"with --client), a random 16-byte serial and subject/authority key "
 	"identifiers. Does nothing when a valid certificate for NAME with the "
 	"same names and key type exists, unless --force.",
-	issue_keys, NKEYS(issue_keys), 1, 1, false,
+	issue_keys, NKEYS(issue_keys), 1, 1, false, NULL,
 };
 static const struct cfg_spec renew_spec = {
 	"edgecert renew", "--dir DIR [--within 30d] [--dry-run]",
@@ -128,14 +128,14 @@ static const struct cfg_spec renew_spec = {
 	"verifies under DIR's CA, with a new key of the same type, the same "
 	"names and usage and the same validity length. Prints what it renewed; "
 	"exits 0 also when nothing was due, so it can run from cron.",
-	renew_keys, NKEYS(renew_keys), 0, 0, false,
+	renew_keys, NKEYS(renew_keys), 0, 0, false, NULL,
 };
 static const struct cfg_spec inspect_spec = {
 	"edgecert inspect", "FILE [--dir DIR] [--json]",
 	"Print what a certificate file (or key file) holds: subject, "
 	"subjectAltNames, issuer, serial, validity, key type and size, usage, "
 	"SHA-256 fingerprint; with --dir, whether it chains to DIR's CA.",
-	inspect_keys, NKEYS(inspect_keys), 1, 1, false,
+	inspect_keys, NKEYS(inspect_keys), 1, 1, false, NULL,
 };
 
 /* ---- helpers ------------------------------------------------------------ */

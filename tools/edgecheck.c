@@ -81,7 +81,7 @@ static const struct cfg_spec chk_spec = {
 	"renegotiation refused, plain HTTP per the viewer policy, and the shared "
 	"cache on other edges. Exit 0 when every step holds, 1 when one does not "
 	"(each failing step says why in one line), 2 for bad arguments.",
-	chk_keys, sizeof chk_keys / sizeof chk_keys[0], 1, 1, false,
+	chk_keys, sizeof chk_keys / sizeof chk_keys[0], 1, 1, false, NULL,
 };
 
 /* ---- state ---------------------------------------------------------------- */

@@ -27,7 +27,7 @@ struct f_opts { F_KEYS(CFG_FIELD) };
 #define F_ROW(...) CFG_ROW(struct f_opts, __VA_ARGS__)
 static const struct cfg_key f_keys[] = { F_KEYS(F_ROW) };
 static const struct cfg_spec spec = {
-	"fuzz", "[options]", NULL, f_keys, sizeof f_keys / sizeof f_keys[0], 0, 2, false,
+	"fuzz", "[options]", NULL, f_keys, sizeof f_keys / sizeof f_keys[0], 0, 2, false, NULL,
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -31,7 +31,7 @@ struct t_opts { T_KEYS(CFG_FIELD) };
 static const struct cfg_key t_keys[] = { T_KEYS(T_ROW) };
 static const struct cfg_spec spec = {
 	"tprog", "[options]", "A test program.", t_keys,
-	sizeof t_keys / sizeof t_keys[0], 0, 1, true,
+	sizeof t_keys / sizeof t_keys[0], 0, 1, true, NULL,
 };
 
 static struct t_opts o;
@@ -408,7 +408,7 @@ static const struct cfg_key r_keys[] = { R_KEYS(R_ROW) };
 
 Test(cfg, required_and_positional_counts)
 {
-	struct cfg_spec rs = { "rprog", "NAME --dir DIR", NULL, r_keys, 1, 1, 1, false };
+	struct cfg_spec rs = { "rprog", "NAME --dir DIR", NULL, r_keys, 1, 1, 1, false, NULL };
 	struct r_opts r = { 0 };
 	struct err e = { 0, "" };
 	char *argv[] = { (char *)"name", NULL }, *argv2[] = { (char *)"--dir", (char *)"d", NULL };
