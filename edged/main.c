@@ -272,6 +272,10 @@ conn_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
 	vc = *socket_context;
 	if (vc == NULL)
 		return;
+	/* a TLS connection that never got as far as a request: a failed (or
+	 * abandoned) handshake */
+	if (l->tls && !vc->requested)
+		edg_metrics_handshake_failed();
 	pthread_mutex_lock(&srv->conns_mu);
 	if (vc->prev != NULL)
 		vc->prev->next = vc->next;
