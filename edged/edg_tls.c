@@ -12,8 +12,14 @@
  * stricter reading is used.  The README has the table.
  *
  * Certificates: libmicrohttpd asks edg_cert_select() during each
- * handshake (MHD_OPTION_HTTPS_CERT_CALLBACK).  The table is built once at
- * start-up and read-only afterwards, so the callback takes no lock.
+ * handshake (MHD_OPTION_HTTPS_CERT_CALLBACK).  A table of pairs is built
+ * whole and checked (start-up, SIGHUP), then published with one atomic
+ * pointer swap and never changed; the callback reads the pointer once and
+ * takes no lock.  GnuTLS uses the pcert and key the callback returns for
+ * the rest of that handshake without copying them, so a replaced table is
+ * kept ("retired") until no handshake can still hold it: longer than
+ * header_timeout, after which the watchdog has ended any handshake begun
+ * before the swap.
  */
 #define _GNU_SOURCE
 #include <gnutls/abstract.h>
@@ -84,10 +90,22 @@ struct pair {
 	gnutls_privkey_t key;
 	char **names;             /* DNS names of the leaf (SANs, else CN) */
 	unsigned nnames, capnames;
+	char *file;               /* the chain's file, for the log */
+	time_t not_after;         /* of the leaf */
 };
 
-static struct pair *pairs;
-static size_t npairs;
+struct edg_certs {
+	struct pair *pairs;
+	size_t npairs;
+	struct edg_certs *older;  /* the retired list (main thread only) */
+	int64_t retired_ms;       /* when it stopped being current */
+};
+
+/* The table new handshakes read (one atomic load per handshake), and the
+ * tables it replaced, which handshakes begun before the swap may still
+ * use.  Only the main thread (start-up, SIGHUP, exit) writes either. */
+static struct edg_certs *cur;
+static struct edg_certs *retired;
 
 static void
 pair_free(struct pair *p)
@@ -102,7 +120,21 @@ pair_free(struct pair *p)
 	for (i = 0; i < p->nnames; i++)
 		free(p->names[i]);
 	free(p->names);
+	free(p->file);
 	memset(p, 0, sizeof *p);
+}
+
+static void
+table_free(struct edg_certs *t)
+{
+	size_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->npairs; i++)
+		pair_free(&t->pairs[i]);
+	free(t->pairs);
+	free(t);
 }
 
 static void
@@ -149,13 +181,43 @@ collect_names(struct pair *p, gnutls_x509_crt_t leaf)
 	}
 }
 
+/* Is the leaf (DER) one of the current table's leaves? */
+static bool
+being_served(const gnutls_datum_t *der)
+{
+	const struct edg_certs *t = __atomic_load_n(&cur, __ATOMIC_ACQUIRE);
+	size_t i;
+
+	for (i = 0; t != NULL && i < t->npairs; i++) {
+		const gnutls_datum_t *d = &t->pairs[i].pcert[0].cert;
+
+		if (d->size == der->size && memcmp(d->data, der->data, der->size) == 0)
+			return true;
+	}
+	return false;
+}
+
+static const char *
+utc(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "%lld", (long long)t);
+	return buf;
+}
+
+/* Load one pair.  strict: an expired or not-yet-valid leaf that is not
+ * already being served is an error rather than a warning. */
 static int
-load_pair(struct pair *p, const char *cert_path, const char *key_path, struct err *e)
+load_pair(struct pair *p, const char *cert_path, const char *key_path, bool strict,
+          struct err *e)
 {
 	gnutls_x509_crt_t *crts = NULL;
 	gnutls_x509_privkey_t xkey = NULL;
 	unsigned n = 0, i;
-	time_t now = time(NULL);
+	time_t now = time(NULL), nb, na;
+	char when[40];
 	int rc;
 
 	if (tls_load_certs(cert_path, &crts, &n, e) < 0)
@@ -167,13 +229,8 @@ load_pair(struct pair *p, const char *cert_path, const char *key_path, struct er
 		        key_path, cert_path);
 		goto fail;
 	}
-	if (gnutls_x509_crt_get_expiration_time(crts[0]) <= now)
-		LOG_WARN("cert.expired", "file=%s", log_q(cert_path));
-	else if (gnutls_x509_crt_get_activation_time(crts[0]) > now)
-		LOG_WARN("cert.not_yet_valid", "file=%s", log_q(cert_path));
-	collect_names(p, crts[0]);
 	p->pcert = calloc(n, sizeof *p->pcert);
-	if (p->pcert == NULL) {
+	if (p->pcert == NULL || (p->file = strdup(cert_path)) == NULL) {
 		err_set(e, ERR_FAIL, "out of memory");
 		goto fail;
 	}
@@ -186,6 +243,26 @@ load_pair(struct pair *p, const char *cert_path, const char *key_path, struct er
 		}
 		p->npcert++;
 	}
+	nb = gnutls_x509_crt_get_activation_time(crts[0]);
+	na = gnutls_x509_crt_get_expiration_time(crts[0]);
+	p->not_after = na;
+	if (na <= now || nb > now) {
+		bool expired = na <= now;
+
+		if (strict && !being_served(&p->pcert[0].cert)) {
+			err_set(e, ERR_USAGE, "%s: the certificate %s %s; every handshake would "
+			        "fail with it", cert_path, expired ? "expired on" : "is not valid "
+			        "before", utc(expired ? na : nb, when, sizeof when));
+			goto fail;
+		}
+		if (expired)
+			LOG_WARN("cert.expired", "file=%s not_after=%s", log_q(cert_path),
+			         utc(na, when, sizeof when));
+		else
+			LOG_WARN("cert.not_yet_valid", "file=%s not_before=%s", log_q(cert_path),
+			         utc(nb, when, sizeof when));
+	}
+	collect_names(p, crts[0]);
 	if ((rc = gnutls_privkey_init(&p->key)) < 0 ||
 	    (rc = gnutls_privkey_import_x509(p->key, xkey,
 	                                     GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE)) < 0) {
@@ -203,41 +280,113 @@ fail:
 	return -1;
 }
 
+struct edg_certs *
+edg_certs_build(const struct cfg_list *certs, const struct cfg_list *keys, bool strict,
+                struct err *e)
+{
+	struct edg_certs *t;
+	size_t i;
+
+	if (certs->n != keys->n) {
+		err_set(e, ERR_USAGE, "keys 'cert' and 'key': %zu certificate(s) but %zu key(s); "
+		        "give them in pairs, in the same order", certs->n, keys->n);
+		return NULL;
+	}
+	if (certs->n == 0) {
+		err_set(e, ERR_USAGE, "key 'cert': no certificate given");
+		return NULL;
+	}
+	t = calloc(1, sizeof *t);
+	if (t == NULL || (t->pairs = calloc(certs->n, sizeof *t->pairs)) == NULL) {
+		free(t);
+		err_set(e, ERR_FAIL, "out of memory");
+		return NULL;
+	}
+	for (i = 0; i < certs->n; i++) {
+		if (load_pair(&t->pairs[i], certs->v[i], keys->v[i], strict, e) < 0) {
+			table_free(t);
+			err_prefix(e, "key 'cert': ");
+			return NULL;
+		}
+		t->npairs++;
+	}
+	return t;
+}
+
+size_t
+edg_certs_count(const struct edg_certs *t)
+{
+	return t != NULL ? t->npairs : 0;
+}
+
+void
+edg_certs_discard(struct edg_certs *t)
+{
+	table_free(t);
+}
+
+void
+edg_certs_install(struct edg_certs *t, int64_t keep_ms)
+{
+	struct edg_certs *old, **pp;
+	int64_t now = edg_now_ms();
+	time_t wall = time(NULL);
+	size_t i;
+
+	for (i = 0; i < t->npairs; i++) {
+		const struct pair *p = &t->pairs[i];
+		long long left = (long long)(p->not_after - wall);
+
+		/* whole days, rounded down (-1: expired less than a day ago) */
+		left = left >= 0 ? left / 86400 : -((-left + 86399) / 86400);
+		LOG_INFO("cert.loaded", "file=%s names=%u first=%s default=%s days_left=%lld",
+		         log_q(p->file), p->nnames, log_q(p->nnames ? p->names[0] : ""),
+		         i == 0 ? "yes" : "no", left);
+	}
+	old = __atomic_exchange_n(&cur, t, __ATOMIC_ACQ_REL);
+	if (old != NULL) {
+		old->retired_ms = now;
+		old->older = retired;
+		retired = old;
+	}
+	/* a handshake that read an old table started before it was retired,
+	 * and the watchdog ends handshakes older than header_timeout */
+	for (pp = &retired; *pp != NULL;) {
+		struct edg_certs *r = *pp;
+
+		if (now - r->retired_ms > keep_ms) {
+			*pp = r->older;
+			LOG_DEBUG("cert.table_freed", "pairs=%zu retired_ms_ago=%lld", r->npairs,
+			          (long long)(now - r->retired_ms));
+			table_free(r);
+		} else {
+			pp = &r->older;
+		}
+	}
+}
+
 int
 edg_certs_load(const struct cfg_list *certs, const struct cfg_list *keys, struct err *e)
 {
-	size_t i;
+	struct edg_certs *t = edg_certs_build(certs, keys, false, e);
 
-	if (certs->n != keys->n)
-		return err_set(e, ERR_USAGE, "keys 'cert' and 'key': %zu certificate(s) but "
-		               "%zu key(s); give them in pairs, in the same order",
-		               certs->n, keys->n);
-	pairs = calloc(certs->n, sizeof *pairs);
-	if (pairs == NULL)
-		return err_set(e, ERR_FAIL, "out of memory");
-	for (i = 0; i < certs->n; i++) {
-		if (load_pair(&pairs[i], certs->v[i], keys->v[i], e) < 0) {
-			edg_certs_free();
-			return err_prefix(e, "key 'cert': ");
-		}
-		npairs++;
-		LOG_INFO("cert.loaded", "file=%s names=%u first=%s default=%s",
-		         log_q(certs->v[i]), pairs[i].nnames,
-		         log_q(pairs[i].nnames ? pairs[i].names[0] : ""), i == 0 ? "yes" : "no");
-	}
+	if (t == NULL)
+		return -1;
+	edg_certs_install(t, 0);
 	return 0;
 }
 
 void
 edg_certs_free(void)
 {
-	size_t i;
+	struct edg_certs *t = __atomic_exchange_n(&cur, NULL, __ATOMIC_ACQ_REL), *next;
 
-	for (i = 0; i < npairs; i++)
-		pair_free(&pairs[i]);
-	free(pairs);
-	pairs = NULL;
-	npairs = 0;
+	table_free(t);
+	for (t = retired; t != NULL; t = next) {
+		next = t->older;
+		table_free(t);
+	}
+	retired = NULL;
 }
 
 /* Does certificate name pattern match host (RFC 6125: a wildcard only as
@@ -259,16 +408,22 @@ edg_cert_select(gnutls_session_t s, const gnutls_datum_t *req_ca_dn, int nreqs,
                 gnutls_pcert_st **pcert, unsigned int *pcert_length,
                 gnutls_privkey_t *pkey)
 {
+	/* once: a reload may swap the table meanwhile, this handshake keeps
+	 * the one it read (retired tables outlive it) */
+	const struct edg_certs *t = __atomic_load_n(&cur, __ATOMIC_ACQUIRE);
+	const struct pair *pairs;
 	char sni[256];
-	size_t len = sizeof sni, i, j, pick = 0;
+	size_t len = sizeof sni, i, j, pick = 0, npairs;
 	unsigned type;
 
 	(void)req_ca_dn;
 	(void)nreqs;
 	(void)pk_algos;
 	(void)pk_algos_length;
-	if (npairs == 0)
+	if (t == NULL || t->npairs == 0)
 		return -1;
+	pairs = t->pairs;
+	npairs = t->npairs;
 	if (gnutls_server_name_get(s, sni, &len, &type, 0) == 0 && type == GNUTLS_NAME_DNS &&
 	    len > 0 && len < sizeof sni) {
 		sni[len] = '\0';

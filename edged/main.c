@@ -997,7 +997,7 @@ setup(struct edg_server *srv, struct err *e)
 /* SIGTERM: stop accepting, let the requests in flight finish (up to
  * drain_timeout; their answers say Connection: close), then stop (closing
  * idle connections).  /healthz answers 503 from the start. */
-static void
+static bool
 drain(struct edg_server *srv)
 {
 	int64_t t0 = now_ms(), until = t0 + srv->o.drain_timeout;
@@ -1022,11 +1022,13 @@ drain(struct edg_server *srv)
 	}
 	edg_cache_drain(srv, until);
 	left = __atomic_load_n(&srv->inflight, __ATOMIC_ACQUIRE);
-	if (left > 0)
+	if (left > 0) {
 		LOG_WARN("drain.timeout", "inflight=%lu ms=%lld msg=\"drain_timeout passed; "
 		         "cutting the requests still in flight\"", left, (long long)(now_ms() - t0));
-	else
-		LOG_INFO("drain.done", "ms=%lld", (long long)(now_ms() - t0));
+		return false;
+	}
+	LOG_INFO("drain.done", "ms=%lld", (long long)(now_ms() - t0));
+	return true;
 }
 
 int
@@ -1112,8 +1114,17 @@ main(int argc, char **argv)
 		break;
 	}
 	LOG_INFO("stopping", "signal=%d", sig);
-	if (sig == SIGTERM)
-		drain(srv);
+	if ((sig == SIGTERM && !drain(srv)) ||
+	    (sig != SIGTERM && __atomic_load_n(&srv->inflight, __ATOMIC_ACQUIRE) > 0)) {
+		/* requests still in flight: their threads may be blocked on the
+		 * origin for up to origin_response_timeout and would hold
+		 * MHD_stop_daemon up, so cut them by exiting (after the access
+		 * log's queue is written) */
+		edg_admin_stop(srv);
+		edg_alog_close();
+		LOG_INFO("stopped", "cut=%lu", __atomic_load_n(&srv->inflight, __ATOMIC_ACQUIRE));
+		_exit(0);
+	}
 	status = 0;
 out:
 	if (srv->d_http != NULL)
