@@ -264,6 +264,7 @@ struct edg_req {
 	bool aborted;            /* the viewer went away (or the response broke)
 	                          * before the answer was complete */
 	char tls_proto[16];      /* "TLSv1.3", "" over plain HTTP */
+	const char *version;     /* "HTTP/1.1" or "HTTP/1.0" (static) */
 	char tls_cipher[48];     /* OpenSSL-style name, as CloudFront logs it */
 	unsigned client_port;
 

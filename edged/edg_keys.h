@@ -134,6 +134,9 @@
 	X(access_log, CFG_STR, "FILE", NULL, 0, 0, NULL, 0, \
 	  "access log in CloudFront's standard format (\"-\": standard output); " \
 	  "reopened on SIGUSR1") \
+	X(access_log_cookies, CFG_BOOL, NULL, "false", 0, 0, NULL, 0, \
+	  "log the viewer's Cookie field in cs(Cookie) (off: \"-\", as CloudFront's " \
+	  "default; cookies often carry session tokens)") \
 	X(access_log_queue, CFG_INT, "N", "65536", 16, 16777216, NULL, 0, \
 	  "access-log lines waiting for the writer thread; more are dropped and counted") \
 	X(drain_timeout, CFG_DURATION, "DURATION", "30s", 0, 3600000, NULL, 0, \

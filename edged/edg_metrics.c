@@ -183,10 +183,9 @@ edg_metrics_request(const struct edg_req *r)
 	ADD(st->req[result_of(r)][status_class(r->status)], 1);
 	if (r->bytes_in > 0)
 		ADD(st->bytes_in, r->bytes_in);
-	/* bodies only: the head's size is not known here (r->head_out is an
-	 * estimate main.c may leave at 0; the access log estimates its own) */
-	if (r->bytes_out > 0)
-		ADD(st->bytes_out, r->bytes_out);
+	/* the body and the head (edg_queue counts the head's fields) */
+	if (r->bytes_out + r->head_out > 0)
+		ADD(st->bytes_out, r->bytes_out + r->head_out);
 	if (r->aborted)
 		ADD(st->aborted, 1);
 	/* time to the answer's head: nothing was queued, nothing to time */
@@ -274,7 +273,7 @@ render_requests(struct prom_buf *b, const struct stripe *t)
 	one_u(b, "edged_viewer_bytes_received_total", PROM_COUNTER,
 	      "Request bytes (head and body) received from viewers.", t->bytes_in);
 	one_u(b, "edged_viewer_bytes_sent_total", PROM_COUNTER,
-	      "Response body bytes sent to viewers (heads not included).", t->bytes_out);
+	      "Response bytes sent to viewers (heads, as counted by edged, and bodies).", t->bytes_out);
 	one_u(b, "edged_requests_aborted_total", PROM_COUNTER,
 	      "Viewer requests that ended before their answer was complete (the viewer "
 	      "went away or the response broke).", t->aborted);

@@ -128,6 +128,16 @@ edg_send_local(struct edg_req *r, unsigned status, const char *why, bool close,
 	return edg_queue(r, resp, status, xcache, n);
 }
 
+static enum MHD_Result
+head_size(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	uint64_t *n = cls;
+
+	(void)kind;
+	*n += strlen(key) + 4 + (value ? strlen(value) : 0);
+	return MHD_YES;
+}
+
 /* The Content-Range "bytes A-B/N" of resp into r->range_start/end. */
 static void
 note_range(struct edg_req *r, struct MHD_Response *resp)
@@ -159,6 +169,16 @@ edg_queue(struct edg_req *r, struct MHD_Response *resp, unsigned status, const c
 	ct = MHD_get_response_header(resp, "Content-Type");
 	snprintf(r->ctype, sizeof r->ctype, "%s", ct != NULL ? ct : "");
 	note_range(r, resp);
+	/* the head libmicrohttpd will write: status line, our fields, Date,
+	 * the framing field and the blank line (for sc-bytes and metrics) */
+	r->head_out = 15 + strlen(srv_reason(status)) + 2 + 28 +
+	              (MHD_get_response_header(resp, "Date") == NULL ? 37 : 0);
+	if (len >= 0) { /* "Content-Length: N\r\n" instead of chunked */
+		char num[24];
+
+		r->head_out = r->head_out - 28 + 18 + (uint64_t)snprintf(num, sizeof num, "%lld", len);
+	}
+	MHD_get_response_headers(resp, head_size, &r->head_out);
 	r->t_queued = now_ms();
 	ret = MHD_queue_response(r->conn, status, resp);
 	MHD_destroy_response(resp);
@@ -487,7 +507,10 @@ note_tls(struct edg_req *r)
 		return;
 	s = ci->tls_session;
 	v = gnutls_protocol_get_name(gnutls_protocol_get_version(s));
-	snprintf(r->tls_proto, sizeof r->tls_proto, "%s", v != NULL ? v : "");
+	if (v != NULL && strncmp(v, "TLS1.", 5) == 0) /* as CloudFront and OpenSSL */
+		snprintf(r->tls_proto, sizeof r->tls_proto, "TLSv%s", v + 3);
+	else
+		snprintf(r->tls_proto, sizeof r->tls_proto, "%s", v != NULL ? v : "");
 	switch (gnutls_cipher_get(s)) {
 	case GNUTLS_CIPHER_AES_128_GCM:
 		c = gnutls_protocol_get_version(s) == GNUTLS_TLS1_3 ? "TLS_AES_128_GCM_SHA256" :
@@ -535,6 +558,7 @@ first_call(struct edg_req *r, const char *method, const char *version,
 
 	conn_arm(srv, r->vc, 0, NULL, false); /* the head is complete */
 	r->method = method;
+	r->version = version != NULL && strcmp(version, "HTTP/1.0") == 0 ? "HTTP/1.0" : "HTTP/1.1";
 	ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	srv_addr_text(ci ? ci->client_addr : NULL, r->client_ip, sizeof r->client_ip,
 	              &r->client_port);
