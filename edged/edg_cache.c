@@ -521,11 +521,21 @@ response_reason(enum cachepol_store why, unsigned status)
  * indexes are never banned: the variants they lead to are.)  An
  * invalidated entry is gone: not served stale either. */
 static bool
-banned(struct edg_req *r, const struct mobj *o)
+banned(struct edg_req *r, struct mobj *o)
 {
-	if (o->ce.m.kind != CENTRY_RESPONSE ||
-	    !edg_inval_banned(r->srv->inval, r->target, o->ce.m.gen))
+	uint64_t epoch;
+
+	if (o->ce.m.kind != CENTRY_RESPONSE)
 		return false;
+	/* found clear since the last ban: an entry's path is fixed by its key,
+	 * so the answer holds until the next ban */
+	epoch = edg_inval_epoch(r->srv->inval);
+	if (atomic_load_explicit(&o->bans_ok, memory_order_relaxed) >= epoch)
+		return false;
+	if (!edg_inval_banned(r->srv->inval, r->target, o->ce.m.gen)) {
+		atomic_store_explicit(&o->bans_ok, epoch, memory_order_relaxed);
+		return false;
+	}
 	COUNT(r->srv->cache, n_ban_hits);
 	LOG_DEBUG("cache.invalidated_entry", "id=%s gen=%u", r->id, o->ce.m.gen);
 	return true;

@@ -117,6 +117,12 @@ edg_inval_stamp(struct edg_inval *iv)
 	return iv == NULL ? 0 : (uint32_t)__atomic_load_n(&iv->stamp, __ATOMIC_ACQUIRE);
 }
 
+uint64_t
+edg_inval_epoch(struct edg_inval *iv)
+{
+	return iv == NULL ? 0 : banlist_changes(&iv->bl);
+}
+
 bool
 edg_inval_banned(struct edg_inval *iv, const char *target, uint32_t gen)
 {

@@ -26,6 +26,9 @@ void edg_inval_free(struct edg_inval *iv);
 
 /* The generation an entry fetched from now on records. */
 uint32_t edg_inval_stamp(struct edg_inval *iv);
+/* A number that grows whenever a ban is added or the floor rises: an
+ * entry found clear at epoch E stays clear while the epoch is E. */
+uint64_t edg_inval_epoch(struct edg_inval *iv);
 /* Is an entry of generation gen, for a request-target, invalidated? */
 bool edg_inval_banned(struct edg_inval *iv, const char *target, uint32_t gen);
 

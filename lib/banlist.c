@@ -142,6 +142,7 @@ banlist_add(struct banlist *bl, uint64_t gen, const char *path, bool wildcard)
 	memmove(&bl->v[i + 1], &bl->v[i], (bl->n - i) * sizeof *bl->v);
 	bl->v[i] = b;
 	bl->n++;
+	__atomic_add_fetch(&bl->changes, 1, __ATOMIC_RELEASE);
 	if (gen > __atomic_load_n(&bl->max_gen, __ATOMIC_RELAXED))
 		__atomic_store_n(&bl->max_gen, gen, __ATOMIC_RELEASE);
 out:
@@ -160,6 +161,7 @@ banlist_set_floor(struct banlist *bl, uint64_t floor)
 		return 0;
 	}
 	__atomic_store_n(&bl->floor, floor, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&bl->changes, 1, __ATOMIC_RELEASE);
 	k = first_after(bl, floor);
 	for (i = 0; i < k; i++)
 		free(bl->v[i].path);
@@ -201,4 +203,10 @@ banlist_count(struct banlist *bl)
 	n = bl->n;
 	pthread_rwlock_unlock(&bl->lk);
 	return n;
+}
+
+uint64_t
+banlist_changes(struct banlist *bl)
+{
+	return __atomic_load_n(&bl->changes, __ATOMIC_ACQUIRE);
 }

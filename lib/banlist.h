@@ -56,6 +56,7 @@ struct banlist {
 	size_t n, cap;
 	uint64_t max_gen;        /* atomic: the newest ban's gen (0: none) */
 	uint64_t floor;          /* atomic: entries with gen < floor are banned */
+	uint64_t changes;        /* atomic: bumped by every add and floor rise */
 };
 
 void banlist_init(struct banlist *bl);
@@ -74,5 +75,9 @@ size_t banlist_set_floor(struct banlist *bl, uint64_t floor);
 bool banlist_banned(struct banlist *bl, const char *path, size_t len, uint64_t gen);
 
 size_t banlist_count(struct banlist *bl);
+
+/* A number that changes whenever the answer of banlist_banned may: an
+ * entry found clear when it read C stays clear while it reads C. */
+uint64_t banlist_changes(struct banlist *bl);
 
 #endif

@@ -91,6 +91,7 @@ mobj_new(unsigned char *blob, size_t len, const unsigned char key[CKEY_DIGEST_LE
 	memcpy(o->key, key, CKEY_DIGEST_LEN);
 	memcpy(o->uri, uri, CKEY_DIGEST_LEN);
 	atomic_init(&o->checked_ms, 0);
+	atomic_init(&o->bans_ok, 0);
 	atomic_init(&o->refs, 1);
 	o->cost = MCACHE_COST(len);
 	atomic_init(&o->shard, NULL);

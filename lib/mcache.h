@@ -100,6 +100,9 @@ struct mobj {
 	unsigned char uri[CKEY_DIGEST_LEN];  /* URI digest (ckey uri_digest) */
 	_Atomic int64_t checked_ms;          /* the caller's: last time confirmed
 	                                      * against Redis; 0 at mobj_new */
+	_Atomic uint64_t bans_ok;            /* the caller's: newest invalidation
+	                                      * generation it was found clear of;
+	                                      * 0 at mobj_new */
 
 	/* private: */
 	atomic_int refs;
