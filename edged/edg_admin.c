@@ -11,7 +11,8 @@
  * must be set when admin_listen is not a loopback address (start-up
  * refuses otherwise).  Answers are JSON (cJSON) but /metrics.
  *
- * The health check's origin probe is a verified TLS connection (TCP for
+ * One thread per admin connection (at most 64).  The health check's
+ * origin probe is a verified TLS connection (TCP for
  * an http:// origin), made at most once a second whatever the polling
  * rate; Redis gets a PING (bounded by redis_timeout).
  */
@@ -407,7 +408,10 @@ int
 edg_admin_start(struct edg_server *srv, struct err *e)
 {
 	struct sockaddr_storage ss;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG;
+	/* a thread per connection: a health check waiting on a dead origin
+	 * (up to 2 s) does not hold a metrics scrape up */
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+	                 MHD_USE_POLL | MHD_USE_ERROR_LOG;
 	int port = 0;
 	struct edg_admin *a;
 	const char *addr = srv->o.admin_listen;
@@ -435,6 +439,7 @@ edg_admin_start(struct edg_server *srv, struct err *e)
 		MHD_OPTION_EXTERNAL_LOGGER, srv_mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_CONNECTION_LIMIT, 64u,
+		MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024),
 		MHD_OPTION_CONNECTION_TIMEOUT, 10u,
 		MHD_OPTION_NOTIFY_COMPLETED, admin_done, a,
 		MHD_OPTION_END);
