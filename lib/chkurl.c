@@ -165,7 +165,9 @@ chkurl_parse(const char *s, struct chkurl *u, struct err *e)
 			return err_set(e, ERR_USAGE, "%s: bad %%-escape in the path or query",
 			               what);
 	}
-	if (tl + 2 > sizeof u->target)
+	/* the limit holds for the target as stored, a '/' added in front
+	 * included, so that the URL rebuilt from it parses again */
+	if (tl + (tl == 0 || t[0] == '?') > CHKURL_MAX_TARGET - 2)
 		return err_set(e, ERR_USAGE, "%s: path and query longer than %d bytes", what,
 		               CHKURL_MAX_TARGET - 2);
 	if (tl == 0 || t[0] == '?') /* "" -> "/", "?q" -> "/?q" */
