@@ -65,8 +65,10 @@ loopback(const struct sockaddr_storage *ss)
 	return false;
 }
 
+/* Queue body (malloc'd, freed here); location: a Location field, or NULL. */
 static enum MHD_Result
-answer(struct MHD_Connection *c, unsigned status, const char *type, char *body, size_t len)
+answer_at(struct MHD_Connection *c, unsigned status, const char *type, char *body, size_t len,
+          const char *location)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
@@ -82,9 +84,17 @@ answer(struct MHD_Connection *c, unsigned status, const char *type, char *body, 
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"edged admin\"");
 	if (status == 405)
 		MHD_add_response_header(resp, "Allow", "GET, POST");
+	if (location != NULL)
+		MHD_add_response_header(resp, "Location", location);
 	ret = MHD_queue_response(c, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+static enum MHD_Result
+answer(struct MHD_Connection *c, unsigned status, const char *type, char *body, size_t len)
+{
+	return answer_at(c, status, type, body, len, NULL);
 }
 
 static enum MHD_Result
@@ -227,9 +237,8 @@ create(struct edg_admin *a, struct MHD_Connection *c, struct admin_req *q)
 	const cJSON *p, *it;
 	const char **paths = NULL;
 	size_t n = 0;
-	char *json = NULL;
+	char *json = NULL, id[EDG_INVAL_ID_LEN + 1];
 	struct err e = { 0, "" };
-	enum MHD_Result ret;
 	int rc;
 
 	if (q->too_big)
@@ -259,29 +268,15 @@ create(struct edg_admin *a, struct MHD_Connection *c, struct admin_req *q)
 		}
 		paths[n++] = it->valuestring;
 	}
-	rc = edg_inval_create(srv->inval, paths, n, &json, &e);
+	rc = edg_inval_create(srv->inval, paths, n, id, &json, &e);
 	free(paths);
 	cJSON_Delete(doc);
 	switch (rc) {
 	case EDG_INVAL_OK: {
-		struct MHD_Response *resp = MHD_create_response_from_buffer(
-			strlen(json), json, MHD_RESPMEM_MUST_FREE);
-		cJSON *o = cJSON_Parse(json);
-		const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
 		char loc[64];
 
-		if (resp == NULL) {
-			free(json);
-			cJSON_Delete(o);
-			return MHD_NO;
-		}
-		snprintf(loc, sizeof loc, "/invalidations/%s", cJSON_IsString(id) ? id->valuestring : "");
-		cJSON_Delete(o);
-		MHD_add_response_header(resp, "Content-Type", "application/json");
-		MHD_add_response_header(resp, "Location", loc);
-		ret = MHD_queue_response(c, 201, resp);
-		MHD_destroy_response(resp);
-		return ret;
+		snprintf(loc, sizeof loc, "/invalidations/%s", id);
+		return answer_at(c, 201, "application/json", json, strlen(json), loc);
 	}
 	case EDG_INVAL_BAD:
 		LOG_INFO("admin.invalidation_refused", "why=%s", log_q(e.msg));

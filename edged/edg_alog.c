@@ -611,17 +611,6 @@ origin_error(const struct edg_req *r)
 	return NULL;
 }
 
-/* GnuTLS names versions "TLS1.3"; CloudFront logs "TLSv1.3". */
-static const char *
-tls_name(const char *v, char *buf, size_t len)
-{
-	if (strncmp(v, "TLS1.", 5) == 0) {
-		snprintf(buf, len, "TLSv%s", v + 3);
-		return buf;
-	}
-	return v;
-}
-
 static enum cflog_local
 local_of(unsigned k)
 {
@@ -639,7 +628,7 @@ edg_alog_request(const struct edg_req *r)
 {
 	struct cflog_outcome o;
 	struct cflog_rec c;
-	char ipbuf[64], tlsbuf[16], *cookie, *xff, *line;
+	char ipbuf[64], *cookie, *xff, *line;
 	const char *host;
 	unsigned port = r->client_port;
 	int64_t now;
@@ -691,7 +680,7 @@ edg_alog_request(const struct edg_req *r)
 	c.cs_bytes = r->bytes_in;
 	c.time_taken_ms = now - r->t0;
 	c.forwarded_for = xff;
-	c.ssl_protocol = tls_name(r->tls_proto, tlsbuf, sizeof tlsbuf);
+	c.ssl_protocol = r->tls_proto; /* "TLSv1.3", as CloudFront logs it */
 	c.ssl_cipher = r->tls_cipher;
 	c.protocol_version = r->version != NULL ? r->version : "HTTP/1.1";
 	c.c_port = port;

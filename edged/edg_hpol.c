@@ -41,12 +41,6 @@ framing(const char *name, size_t n)
 	return false;
 }
 
-static bool
-token(const char *s, size_t n)
-{
-	return n > 0 && hreq_is_token(s, n);
-}
-
 /* A field value: visible bytes, blanks and obs-text, no CR, LF or NUL,
  * not starting or ending with a blank. */
 static bool
@@ -123,7 +117,7 @@ check_add(const char *item, size_t *nlen, const char **val, struct err *e)
 	const char *colon = strchr(item, ':'), *v;
 	size_t n = colon != NULL ? (size_t)(colon - item) : 0;
 
-	if (colon == NULL || !token(item, n))
+	if (colon == NULL || !hreq_is_token(item, n))
 		return err_set(e, ERR_USAGE, "'%s' is not \"Name: value\" with a field name "
 		               "before the colon", item);
 	if (framing(item, n))
@@ -144,7 +138,7 @@ check_add(const char *item, size_t *nlen, const char **val, struct err *e)
 static int
 check_rm(const char *name, size_t n, struct err *e)
 {
-	if (!token(name, n))
+	if (!hreq_is_token(name, n))
 		return err_set(e, ERR_USAGE, "'%.*s' is not a field name", (int)n, name);
 	if (framing(name, n))
 		return err_set(e, ERR_USAGE, "'%.*s' frames the message and cannot be removed",

@@ -131,9 +131,6 @@ edg_inval_banned(struct edg_inval *iv, const char *target, uint32_t gen)
 
 	if (iv == NULL)
 		return false;
-	if (gen >= __atomic_load_n(&iv->bl.max_gen, __ATOMIC_ACQUIRE) &&
-	    gen >= __atomic_load_n(&iv->bl.floor, __ATOMIC_ACQUIRE))
-		return false;
 	p = banlist_target_path(target, &n);
 	return banlist_banned(&iv->bl, p, n, gen);
 }
@@ -392,10 +389,10 @@ with_status(const char *json, const char *status)
 }
 
 int
-edg_inval_create(struct edg_inval *iv, const char *const *paths, size_t n, char **json,
-                 struct err *e)
+edg_inval_create(struct edg_inval *iv, const char *const *paths, size_t n, char *id,
+                 char **json, struct err *e)
 {
-	char id[EDG_INVAL_ID_LEN + 1], when[40], now_s[24], ret_s[24];
+	char when[40], now_s[24], ret_s[24];
 	char (*norm)[BANLIST_PATH_MAX] = NULL;
 	bool *wild = NULL;
 	cJSON *rec = NULL, *arr;

@@ -33,9 +33,10 @@ uint64_t edg_inval_epoch(struct edg_inval *iv);
 bool edg_inval_banned(struct edg_inval *iv, const char *target, uint32_t gen);
 
 /* POST /invalidations: paths checked (EDG_INVAL_BAD naming the path),
- * shared, applied here at once.  *json: the record with its status. */
-int edg_inval_create(struct edg_inval *iv, const char *const *paths, size_t n, char **json,
-                     struct err *e);
+ * shared, applied here at once.  id (EDG_INVAL_ID_LEN + 1 bytes): the new
+ * invalidation's id; *json: its record with its status. */
+int edg_inval_create(struct edg_inval *iv, const char *const *paths, size_t n, char *id,
+                     char **json, struct err *e);
 /* GET /invalidations/<id> and GET /invalidations (recent first). */
 int edg_inval_get(struct edg_inval *iv, const char *id, char **json);
 int edg_inval_list(struct edg_inval *iv, char **json);

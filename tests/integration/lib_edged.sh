@@ -18,6 +18,11 @@
 #                          sets EDGE_PORT, EDGE_PID, ADMIN_PORT (0: not ours)
 #   acurl [curl args...] PATH
 #                          curl -sS to the admin listener on ADMIN_PORT
+#   bad_start WHAT NEEDLE [flags...]
+#                          edged (edge.test pair, origin on ORIGIN_PORT) must
+#                          exit 1 or 2 at once, nothing on stdout, stderr
+#                          naming NEEDLE, nothing left listening; sets RC,
+#                          STDOUT, STDERR
 #   ecurl [curl args...] PATH
 #                          curl -sS over verified TLS to edge.test:EDGE_PORT
 #   eget [curl args...] PATH
@@ -81,6 +86,26 @@ start_edged() {
 	start_bg "$name" "$EDGED" --listen-https "127.0.0.1:$EDGE_PORT" "${def[@]}" "$@"
 	EDGE_PID=${_BG_PIDS[-1]}
 	wait_port "$EDGE_PORT"
+}
+
+bad_start() {
+	local what=$1 needle=$2 p
+	shift 2
+	p=$(free_port)
+	RC=0
+	timeout -k 5 "$CMD_TIMEOUT" "$EDGED" --listen-https "127.0.0.1:$p" \
+		--cert "$T/pki/edge.test.chain.pem" --key "$T/pki/edge.test.key" \
+		--origin "https://127.0.0.1:$ORIGIN_PORT" --origin-ca "$T/pki/ca.pem" "$@" \
+		>"$T/.stdout" 2>"$T/.stderr" </dev/null || RC=$?
+	STDOUT=$(<"$T/.stdout")
+	STDERR=$(<"$T/.stderr")
+	[[ $RC -eq 1 || $RC -eq 2 ]] || fail "edged with $what: exit code $RC, want 1 or 2: $(_show "$STDERR")"
+	expect_eq "$STDOUT" "" "stdout of edged with $what"
+	expect_contains "$STDERR" "edged: "
+	expect_contains "$STDERR" "$needle"
+	if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+		fail "something listens on $p after edged failed to start with $what"
+	fi
 }
 
 acurl() {

@@ -79,27 +79,6 @@ expect_eq "$(grep -c "event=client_cert.refused" "$T/origin.log")" 2 "client_cer
 pass "a client certificate from another CA: not offered (origind: verify=NONE), origind's 403 reaches the viewer"
 
 # ---- unusable client certificate settings: edged does not start ----
-P=$(free_port)
-# bad_start WHAT NEEDLE ARGS...: edged exits 1 or 2 at once, stderr names
-# NEEDLE, nothing listens on P
-bad_start() {
-	local what=$1 needle=$2
-	shift 2
-	RC=0
-	timeout -k 5 "$CMD_TIMEOUT" "$EDGED" --listen-https "127.0.0.1:$P" \
-		--cert "$T/pki/edge.test.chain.pem" --key "$T/pki/edge.test.key" \
-		--origin "https://127.0.0.1:$ORIGIN_PORT" --origin-ca "$T/pki/ca.pem" "$@" \
-		>"$T/.stdout" 2>"$T/.stderr" </dev/null || RC=$?
-	STDOUT=$(<"$T/.stdout")
-	STDERR=$(<"$T/.stderr")
-	[[ $RC -eq 1 || $RC -eq 2 ]] || fail "edged with $what: exit code $RC, want 1 or 2: $(_show "$STDERR")"
-	expect_eq "$STDOUT" "" "stdout of edged with $what"
-	expect_contains "$STDERR" "edged: "
-	expect_contains "$STDERR" "$needle"
-	if (exec 3<>"/dev/tcp/127.0.0.1/$P") 2>/dev/null; then
-		fail "something listens on $P after edged failed to start with $what"
-	fi
-}
 bad_start "a missing key file" "$T/missing.key" \
 	--origin-client-cert "$T/pki/client.chain.pem" --origin-client-key "$T/missing.key"
 MSG1=$STDERR

@@ -75,25 +75,13 @@ expect_eq "$(acurl -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOK
 	-d '{"paths":["/x"]}' /invalidations)" 201 "POST /invalidations with the token"
 
 # ---- start-up refusals ----
-P=$(free_port)
-bad() {
-	local what=$1 needle=$2
-	shift 2
-	RC=0
-	timeout -k 5 "$CMD_TIMEOUT" "$EDGED" --listen-https "127.0.0.1:$P" \
-		--cert "$T/pki/edge.test.chain.pem" --key "$T/pki/edge.test.key" \
-		--origin "https://127.0.0.1:$ORIGIN_PORT" --origin-ca "$T/pki/ca.pem" "$@" \
-		>/dev/null 2>"$T/.stderr" </dev/null || RC=$?
-	[[ $RC -eq 1 || $RC -eq 2 ]] || fail "edged with $what: exit code $RC, want 1 or 2"
-	expect_contains "$(<"$T/.stderr")" "$needle"
-}
-bad "a public admin_listen without a token" "key 'admin_token' must be set" \
+bad_start "a public admin_listen without a token" "key 'admin_token' must be set" \
 	--admin-listen "0.0.0.0:$(free_port)"
-bad "a short token" "key 'admin_token'" --admin-token short
-bad "a malformed admin_listen" "admin_listen" --admin-listen "127.0.0.1:notaport"
+bad_start "a short token" "key 'admin_token'" --admin-token short
+bad_start "a malformed admin_listen" "admin_listen" --admin-listen "127.0.0.1:notaport"
 busy=$(free_port)
 start_edged holder --admin-listen "127.0.0.1:$busy"   # another node holds the port
-bad "an admin port in use" "key 'admin_listen': cannot listen on 127.0.0.1:$busy" \
+bad_start "an admin port in use" "key 'admin_listen': cannot listen on 127.0.0.1:$busy" \
 	--admin-listen "127.0.0.1:$busy"
 # a public address with a token starts
 AP=$(free_port)

@@ -60,17 +60,10 @@ expect_eq "$(fields Strict-Transport-Security)" "" "no HSTS over plain HTTP, not
 expect_eq "$(fields X-Frame-Options)" "DENY" "X-Frame-Options over plain HTTP"
 
 # ---- refused settings ----
-P=$(free_port)
+# bad WHAT NEEDLE [flags...]: refused as a usage error (exit 2)
 bad() {
-	local what=$1 needle=$2
-	shift 2
-	RC=0
-	timeout -k 5 "$CMD_TIMEOUT" "$EDGED" --listen-https "127.0.0.1:$P" --admin-listen off \
-		--cert "$T/pki/edge.test.chain.pem" --key "$T/pki/edge.test.key" \
-		--origin "https://127.0.0.1:$ORIGIN_PORT" --origin-ca "$T/pki/ca.pem" "$@" \
-		>/dev/null 2>"$T/.stderr" </dev/null || RC=$?
-	[[ $RC -eq 2 ]] || fail "edged with $what: exit code $RC, want 2: $(<"$T/.stderr")"
-	expect_contains "$(<"$T/.stderr")" "$needle"
+	bad_start "$@"
+	[[ $RC -eq 2 ]] || fail "edged with $1: exit code $RC, want 2: $(_show "$STDERR")"
 }
 bad "hsts without max-age" "option '--hsts'" --hsts 'includeSubDomains'
 bad "hsts with a non-number" "option '--hsts'" --hsts 'max-age=soon'
