@@ -118,7 +118,7 @@ fuzz-replay: $(REPLAY_BIN)
 	  $(BUILD)/tests/replay_$$n tests/fuzz/corpus/$$n; done
 
 integration: $(PROGRAMS) $(TEST_TOOLS)
-	@EDGED_BIN=$(abspath $(BIN)) EDGED_TESTBIN=$(abspath $(BUILD)/tests) \
+	@EDGED_SAN=$(SAN) EDGED_BIN=$(abspath $(BIN)) EDGED_TESTBIN=$(abspath $(BUILD)/tests) \
 	  tests/integration/run.sh
 
 # ---- fuzzing with libFuzzer (clang) ---------------------------------------

@@ -27,7 +27,7 @@
 #   expect_eq GOT WANT [WHAT], expect_ne A B [WHAT], fail MSG, pass MSG
 #   soft ASSERTION...: record a failure but go on (for known bugs)
 #   plus small helpers: ec, file_mode, file_sha, dir_state, cert_serial,
-#   json_str, json_raw, json_valid, need_tool, note
+#   json_str, json_raw, json_valid, need_tool, note, release_only
 #
 # Assertions print one line saying what was wrong (and where) and exit 1.
 
@@ -148,6 +148,17 @@ need_tool() {
 	for t in "$@"; do
 		command -v "$t" >/dev/null 2>&1 || fail "required tool '$t' is not installed (see deps.txt)"
 	done
+}
+
+# release_only WHY: a long check (testssl.sh, slowhttptest, ...) that runs
+# once, in the release build's run: under the sanitizers (`make SAN=1 test`
+# sets EDGED_SAN=1) the test ends here with exit 77, which run.sh reports
+# as SKIP and counts apart from passes.
+release_only() {
+	if [[ ${EDGED_SAN:-0} == 1 ]]; then
+		echo "skip: $* (runs in the release build's suite only)"
+		exit 77
+	fi
 }
 
 # ---- processes and ports --------------------------------------------------
