@@ -136,6 +136,11 @@ bool edg_skip_response_field(const struct hresp *r, const struct hresp_field *f)
  * or the target is not origin-form; writes the upstream target. */
 int edg_upstream_target(const char *prefix, const char *target, char *out, size_t outlen);
 
+/* Fields that end at the next hop whatever Connection says (RFC 9110
+ * 7.6.1: Connection, Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade,
+ * Proxy-*), and Content-Length (framing edged redoes): never forwarded. */
+bool edg_hop_by_hop(const char *name, size_t nlen);
+
 /* A comma-separated list in value (one field line) holds token, case-
  * insensitively. */
 bool edg_list_has(const char *value, size_t vlen, const char *token);
@@ -209,7 +214,15 @@ struct edg_req {
 	bool tls;                /* arrived over HTTPS */
 	struct MHD_Connection *conn;
 	struct edg_conn *vc;
-	char *target;            /* raw request-target */
+	char *target;            /* request-target: as received until first_call
+	                          * validates it, then its normal form (lib/upath:
+	                          * origin-form, dot-segments resolved), which is
+	                          * keyed, matched against bans and forwarded */
+	char *fwd_target;        /* the target sent to the origin when it is not
+	                         * target: a cacheable request's query cut to
+	                         * its keyed parameters (malloc'd), or NULL */
+	const char *raw_uri;     /* libmicrohttpd's copy of the received target
+	                          * (until first_call: for its true length) */
 	const char *method;
 	char id[40];
 	char client_ip[64];
@@ -325,7 +338,8 @@ void edg_cache_drain(struct edg_server *srv, int64_t until_ms);
 struct edg_cache_stats {
 	bool on;
 	unsigned long long hit, stale, refresh, miss, stored, collapsed, bypass, corrupt,
-	                   invalidated, bans, ban_hits, inval_poll_failures;
+	                   invalidated, bans, ban_hits, inval_poll_failures, store_refused;
+	size_t store_held, store_held_max;  /* in-flight store bytes, their limit */
 	size_t bans_active;
 	struct mcache_stats mem;
 	bool has_redis;

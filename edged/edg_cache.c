@@ -86,6 +86,10 @@ struct edg_cache {
 	size_t max_object;
 	int64_t recheck_ms;
 	int64_t wait_ms;         /* a collapsed request waits at most this */
+	bool key_scheme;         /* allow-all: http and https keyed apart */
+	bool key_port;           /* forward_host: the Host's port is forwarded,
+	                          * so it is keyed */
+	bool filter_query;       /* forward only the keyed query parameters */
 
 	/* keys whose last response could not be stored: their misses are not
 	 * collapsed (waiting for a response that will not be shared only
@@ -102,7 +106,12 @@ struct edg_cache {
 	unsigned bg_running;
 
 	unsigned long long n_hit, n_stale, n_refresh, n_miss, n_stored, n_collapsed,
-	                   n_bypass, n_corrupt, n_invalidated, n_bans, n_ban_hits;
+	                   n_bypass, n_corrupt, n_invalidated, n_bans, n_ban_hits,
+	                   n_store_refused;
+	/* bytes held by stores in flight (responses being received whole
+	 * before they become entries), bounded by store_memory_limit */
+	size_t held, held_max;
+	int64_t held_warned_ms;
 };
 
 /* A response being written into an entry blob. */
@@ -180,6 +189,15 @@ edg_cache_init(struct edg_server *srv, struct err *e)
 	c->pol.error_ttl_any_status = o->error_caching_any_status;
 	c->pol.stale_if_error = o->stale_if_error / 1000;
 	c->pol.cache_set_cookie = o->cache_set_cookie;
+	c->held_max = (size_t)o->store_memory_limit;
+	c->key_scheme = o->viewer_protocol_policy != NULL &&
+	                strcmp(o->viewer_protocol_policy, "allow-all") == 0 &&
+	                o->listen_http != NULL;
+	c->key_port = o->forward_host;
+	c->pol.cookies_keyed = o->cache_key_cookies.n > 0;
+	for (size_t h = 0; h < o->cache_key_headers.n; h++)
+		if (strcasecmp(o->cache_key_headers.v[h], "cookie") == 0)
+			c->pol.cookies_keyed = true;
 	if (c->pol.ttl_min > c->pol.ttl_max) {
 		free(c);
 		return err_set(e, ERR_USAGE, "key 'ttl_min' is larger than 'ttl_max'");
@@ -194,6 +212,8 @@ edg_cache_init(struct edg_server *srv, struct err *e)
 	kc.n_headers = o->cache_key_headers.n;
 	kc.cookies = (const char *const *)o->cache_key_cookies.v;
 	kc.n_cookies = o->cache_key_cookies.n;
+	c->filter_query = kc.query != CKEY_QUERY_ALL &&
+	                  strcmp(o->origin_request_query, "keyed") == 0;
 	c->kp = ckey_policy_new(&kc, e);
 	if (c->kp == NULL) {
 		free(c);
@@ -291,6 +311,9 @@ edg_cache_stats(struct edg_server *srv, struct edg_cache_stats *st)
 	LD(collapsed, n_collapsed);
 	LD(bypass, n_bypass);
 	LD(corrupt, n_corrupt);
+	LD(store_refused, n_store_refused);
+	st->store_held = __atomic_load_n(&c->held, __ATOMIC_RELAXED);
+	st->store_held_max = c->held_max;
 	LD(invalidated, n_invalidated);
 	LD(ban_hits, n_ban_hits);
 #undef LD
@@ -617,9 +640,52 @@ redis_put(struct edg_cache *c, const char *id, const void *blob, size_t len, int
 
 /* ---- building entries --------------------------------------------------------- */
 
+/* Take n bytes of the in-flight store budget; false (counted, warned at
+ * most every 10 s) when it would go over store_memory_limit. */
+static bool
+held_take(struct edg_cache *c, size_t n)
+{
+	size_t cur = __atomic_load_n(&c->held, __ATOMIC_RELAXED);
+	int64_t now, last;
+
+	do {
+		if (n > c->held_max || cur > c->held_max - n)
+			goto refused;
+	} while (!__atomic_compare_exchange_n(&c->held, &cur, cur + n, true, __ATOMIC_RELAXED,
+	                                      __ATOMIC_RELAXED));
+	return true;
+refused:
+	COUNT(c, n_store_refused);
+	now = edg_now_ms();
+	last = __atomic_load_n(&c->held_warned_ms, __ATOMIC_RELAXED);
+	if (now - last >= 10000 &&
+	    __atomic_compare_exchange_n(&c->held_warned_ms, &last, now, false, __ATOMIC_RELAXED,
+	                                __ATOMIC_RELAXED))
+		LOG_WARN("cache.store_memory_full", "held=%zu want=%zu store_memory_limit=%zu "
+		         "action=\"streamed uncached\"", cur, n, c->held_max);
+	return false;
+}
+
+static void
+held_give(struct edg_cache *c, size_t n)
+{
+	__atomic_sub_fetch(&c->held, n, __ATOMIC_RELAXED);
+}
+
+/* The buffer leaves the store (freed, or handed on): its bytes leave the
+ * budget. */
+static void
+store_unhold(struct store *st)
+{
+	if (st->acc != NULL && st->cap > 0)
+		held_give(st->c, st->cap);
+	st->cap = 0;
+}
+
 static void
 store_drop(struct store *st)
 {
+	store_unhold(st);
 	free(st->acc);
 	free(st->idx);
 	st->acc = NULL;
@@ -644,9 +710,13 @@ store_room(struct store *st, size_t n)
 	need = need < st->cap * 2 ? st->cap * 2 : need;
 	if (need > st->head_len + st->limit)
 		need = st->head_len + st->limit;
-	p = realloc(st->acc, need);
-	if (p == NULL)
+	if (!held_take(st->c, need - st->cap))
 		return false;
+	p = realloc(st->acc, need);
+	if (p == NULL) {
+		held_give(st->c, need - st->cap);
+		return false;
+	}
 	st->acc = p;
 	st->cap = need;
 	return true;
@@ -679,6 +749,7 @@ store_commit(struct store *st)
 	if (!st->active)
 		return NULL;
 	centry_seal(st->acc, st->head_len, st->body_len);
+	store_unhold(st); /* from here the memory tier accounts for it */
 	o = mobj_new(st->acc, len, st->key, st->uri, &e);
 	st->acc = NULL;
 	st->active = false;
@@ -942,14 +1013,23 @@ store_begin(struct store *st, struct edg_cache *c, const struct hresp *h,
 		return -1;
 	}
 	cap = st->head_len + (body_hint != UINT64_MAX ? (size_t)body_hint : 16384);
+	if (!held_take(c, cap)) {
+		store_drop(st);
+		*why = "store-memory";
+		return -1;
+	}
 	st->acc = malloc(cap);
+	st->cap = cap;
+	if (st->acc == NULL) {
+		held_give(c, cap);
+		st->cap = 0;
+	}
 	if (st->acc == NULL ||
 	    centry_encode_head(&src, st->acc, cap, &st->head_len, &e) < 0) {
 		store_drop(st);
 		*why = "entry-format";
 		return -1;
 	}
-	st->cap = cap;
 	st->active = true;
 	return 0;
 }
@@ -1147,23 +1227,88 @@ set_validators(struct edg_req *r, const struct mobj *o)
 		(void)!asprintf(&r->extra, "If-Modified-Since: %s\r\n", lm.value);
 }
 
-/* Merge a 304 (rh, summary r304) into stored entry old (RFC 9111 3.2,
- * 4.3.4) and publish the result.  Returns it (a ref) with its summary in
- * *sr, or NULL. */
-static struct mobj *
-refresh_entry(struct edg_cache *c, const struct mobj *old, const struct hresp *rh, int64_t t0,
-              int64_t t1, uint32_t gen, struct cachepol_resp *sr)
+/* The summary and freshness of old's status with fields f[0..n) after a
+ * revalidation (t0, t1) answered by rh (its Age counts). */
+static void
+merged_summary(struct edg_cache *c, const struct mobj *old, const struct ckey_field *f,
+               size_t n, const struct hresp *rh, int64_t t0, int64_t t1,
+               struct cachepol_resp *sr, struct cachepol_fresh *fr)
 {
-	struct cachepol_resp r304;
-	struct cachepol_fresh f;
-	struct ckey_field merged[MAX_STORED], fl;
+	size_t i;
+
+	cachepol_resp_init(sr, old->ce.m.status, t0, t1);
+	for (i = 0; i < n; i++)
+		cachepol_resp_field(sr, f[i].name, f[i].nlen, f[i].value, f[i].vlen);
+	for (i = 0; i < rh->nfields; i++)
+		if (name_is(rh->fields[i].name, rh->fields[i].nlen, "age"))
+			cachepol_resp_field(sr, "Age", 3, rh->fields[i].value, rh->fields[i].vlen);
+	cachepol_resp_done(sr, &c->pol);
+	cachepol_freshness(sr, &c->pol, fr);
+}
+
+/* old's body with fields f[0..n) and the summary sr as a new object (not
+ * published), or NULL. */
+static struct mobj *
+refreshed_obj(struct edg_cache *c, const struct mobj *old, const struct ckey_field *f, size_t n,
+              const struct cachepol_resp *sr, const struct cachepol_fresh *fr, uint32_t gen)
+{
 	struct centry_meta m = old->ce.m;
 	struct err e = { 0, "" };
-	struct mobj *o;
 	unsigned char *blob;
-	size_t n = 0, it, i, len;
-	int64_t ttl;
+	size_t len;
 
+	(void)c;
+	fill_meta(&m, sr, fr);
+	m.status = old->ce.m.status;
+	m.gen = gen; /* confirmed by a revalidation that began at gen */
+	if (centry_refresh(&old->ce, &m, f, n, NULL, 0, &len, &e) < 0 ||
+	    (blob = malloc(len)) == NULL) {
+		LOG_DEBUG("cache.refresh_failed", "why=%s", log_q(e.msg));
+		return NULL;
+	}
+	if (centry_refresh(&old->ce, &m, f, n, blob, len, &len, &e) < 0) {
+		free(blob);
+		return NULL;
+	}
+	return mobj_new(blob, len, old->key, old->uri, &e);
+}
+
+/* Is this field one a shared entry never takes from a 304? */
+static bool
+viewer_only(const struct edg_cache *c, const char *name, size_t nlen)
+{
+	return !c->pol.cache_set_cookie &&
+	       (name_is(name, nlen, "set-cookie") || name_is(name, nlen, "set-cookie2"));
+}
+
+/* Merge a 304 (rh) into stored entry old (RFC 9111 3.2, 4.3.4).
+ *
+ * The shared entry, what later viewers get, never gains from a 304 a
+ * field that would have kept the response out of the cache: Set-Cookie
+ * (unless cache_set_cookie) stays out of it (one viewer's session must
+ * not be replayed to everyone), and when the merged response is no longer
+ * storable (a new private, no-store, Vary: *, ...) nothing is published
+ * and old leaves both tiers: the origin no longer lets it be shared.
+ *
+ * Returns the shared entry, published (a ref), or NULL.  *mine (when mine
+ * is not NULL) gets what the viewer who asked is answered: the merged
+ * response with every field of the 304, its Set-Cookie included (a ref,
+ * never published; the shared entry itself when the two are the same),
+ * with its summary in *sr; NULL when it could not be made. */
+static struct mobj *
+refresh_entry(struct edg_cache *c, const struct mobj *old, const struct hresp *rh, int64_t t0,
+              int64_t t1, uint32_t gen, struct mobj **mine, struct cachepol_resp *sr)
+{
+	struct cachepol_resp r304, srs;
+	struct cachepol_req q;
+	struct cachepol_fresh f, fs;
+	struct ckey_field merged[MAX_STORED], shared[MAX_STORED], fl;
+	enum cachepol_store why;
+	struct mobj *o = NULL;
+	size_t n = 0, ns = 0, it, i;
+
+	if (mine != NULL)
+		*mine = NULL;
 	summarise(rh, t0, t1, &c->pol, &r304);
 	for (it = 0; centry_field(&old->ce, &it, &fl);) {
 		bool replaced = false;
@@ -1186,42 +1331,53 @@ refresh_entry(struct edg_cache *c, const struct mobj *old, const struct hresp *r
 		merged[n].value = hf->value;
 		merged[n++].vlen = hf->vlen;
 	}
-	/* the summary of the merged response, with the revalidation's times
-	 * and the 304's Age */
-	cachepol_resp_init(sr, old->ce.m.status, t0, t1);
 	for (i = 0; i < n; i++)
-		cachepol_resp_field(sr, merged[i].name, merged[i].nlen, merged[i].value,
-		                    merged[i].vlen);
-	for (i = 0; i < rh->nfields; i++)
-		if (name_is(rh->fields[i].name, rh->fields[i].nlen, "age"))
-			cachepol_resp_field(sr, "Age", 3, rh->fields[i].value, rh->fields[i].vlen);
-	cachepol_resp_done(sr, &c->pol);
-	cachepol_freshness(sr, &c->pol, &f);
-	fill_meta(&m, sr, &f);
-	m.status = old->ce.m.status;
-	m.gen = gen; /* confirmed by a revalidation that began at gen */
-	ttl = cachepol_store_ttl(sr, &f, &c->pol, now_s());
-	if (centry_refresh(&old->ce, &m, merged, n, NULL, 0, &len, &e) < 0 ||
-	    (blob = malloc(len)) == NULL) {
-		LOG_DEBUG("cache.refresh_failed", "why=%s", log_q(e.msg));
-		return NULL;
-	}
-	if (centry_refresh(&old->ce, &m, merged, n, blob, len, &len, &e) < 0) {
-		free(blob);
-		return NULL;
-	}
-	/* the merged fields point into old's blob and rh: both outlive this */
-	o = mobj_new(blob, len, old->key, old->uri, &e);
-	if (o == NULL)
-		return NULL;
-	atomic_store(&o->checked_ms, edg_now_ms());
-	mcache_put(c->mem, o);
-	if (c->rs != NULL) {
-		char id[CKEY_ID_LEN + 1];
+		if (!viewer_only(c, merged[i].name, merged[i].nlen))
+			shared[ns++] = merged[i];
 
-		ckey_format_id(o->key, id);
-		redis_put(c, id, o->blob, o->len, ttl);
+	/* the shared entry: storable as a whole response would have to be
+	 * (judged on the response: the request's own Authorization or
+	 * no-store do not unmake an entry others stored) */
+	merged_summary(c, old, shared, ns, rh, t0, t1, &srs, &fs);
+	cachepol_req_init(&q, "GET", 3);
+	why = cachepol_storable(&srs, &q, &c->pol);
+	if (why == CACHEPOL_STORE) {
+		o = refreshed_obj(c, old, shared, ns, &srs, &fs, gen);
+		if (o != NULL) {
+			atomic_store(&o->checked_ms, edg_now_ms());
+			mcache_put(c->mem, o);
+			if (c->rs != NULL) {
+				char id[CKEY_ID_LEN + 1];
+
+				ckey_format_id(o->key, id);
+				redis_put(c, id, o->blob, o->len,
+				          cachepol_store_ttl(&srs, &fs, &c->pol, now_s()));
+			}
+		}
+	} else {
+		LOG_INFO("cache.refresh_unstorable", "status=304 why=%s action=dropped",
+		         cachepol_store_str(why));
+		mcache_del(c->mem, old->key, old);
+		if (c->rs != NULL) {
+			char id[CKEY_ID_LEN + 1];
+			const void *keys[1] = { id };
+			size_t lens[1] = { CKEY_ID_LEN };
+
+			ckey_format_id(old->key, id);
+			(void)rstore_del(c->rs, keys, lens, 1, NULL);
+		}
 	}
+	if (mine == NULL)
+		return o;
+	if (o != NULL && ns == n) {
+		*sr = srs;
+		mobj_ref(o);
+		*mine = o;
+		return o;
+	}
+	/* this viewer's own answer: the 304's fields, all of them */
+	merged_summary(c, old, merged, n, rh, t0, t1, sr, &f);
+	*mine = refreshed_obj(c, old, merged, n, sr, &f, gen);
 	return o;
 }
 
@@ -1297,20 +1453,27 @@ fetch(struct edg_req *r, struct mobj *stale, const struct cachepol_use *u, const
 	if (stale != NULL && h->status == 304) {
 		struct cachepol_resp sr;
 		struct cachepol_age a;
-		struct mobj *o = refresh_entry(c, stale, h, t0, t1, r->c->gen, &sr);
+		struct mobj *mine, *o = refresh_entry(c, stale, h, t0, t1, r->c->gen, &mine, &sr);
 		enum MHD_Result ret;
 
 		COUNT(c, n_refresh);
-		if (o == NULL) { /* serve the old one; it was just validated */
+		if (mine == NULL) { /* serve the old one; it was just validated */
 			entry_summary(stale, &c->pol, &sr, &(struct cachepol_fresh){ 0 });
-			o = stale;
-			mobj_ref(o);
+			mine = stale;
+			mobj_ref(mine);
+			if (o == NULL) {
+				o = stale;
+				mobj_ref(o);
+			}
 		}
 		cachepol_age(&sr, now_s(), &a);
 		snprintf(cr->cs, sizeof cr->cs, "edged; fwd=%s; fwd-status=304", fwd);
-		ret = serve_entry(r, o, &sr, a.current_age, "RefreshHit from edged", cr->cs);
+		ret = serve_entry(r, mine, &sr, a.current_age, "RefreshHit from edged", cr->cs);
+		/* waiters get the shared entry only (NULL: they fetch for
+		 * themselves), never this viewer's own fields */
 		if (cr->flight != NULL)
 			flight_finish(c, cr->flight, o);
+		mobj_unref(mine);
 		mobj_unref(o);
 		return ret;
 	}
@@ -1378,6 +1541,7 @@ fetch(struct edg_req *r, struct mobj *stale, const struct cachepol_use *u, const
 			cr->replay_off = cr->st.head_len;
 			cr->replay_len = have + (size_t)n;
 			r->pre_read = cr->replay_len - cr->replay_off;
+			store_unhold(&cr->st);
 			cr->st.acc = NULL;
 			store_drop(&cr->st);
 			break;
@@ -1457,7 +1621,7 @@ bg_main(void *arg)
 	if (x.resp.status == 304) {
 		struct cachepol_resp sr;
 
-		o = refresh_entry(c, b->old, &x.resp, t0, t1, b->gen, &sr);
+		o = refresh_entry(c, b->old, &x.resp, t0, t1, b->gen, NULL, &sr);
 		COUNT(c, n_refresh);
 	} else {
 		/* a new full response replaces the entry when it is storable
@@ -1547,7 +1711,7 @@ bg_refresh(struct edg_req *r, struct mobj *old)
 	memset(&fw, 0, sizeof fw);
 	fw.conn = r->conn;
 	fw.method = "GET";
-	fw.target = r->target;
+	fw.target = r->fwd_target != NULL ? r->fwd_target : r->target;
 	fw.prefix = org->prefix;
 	fw.host = srv->o.forward_host ? r->host : host_hdr;
 	fw.client_ip = r->client_ip;
@@ -1623,6 +1787,41 @@ collect_field(void *cls, enum MHD_ValueKind kind, const char *key, size_t ksz,
 	return MHD_YES;
 }
 
+/* Keep in cr->fields only what goes to the origin: hop-by-hop fields and
+ * those the viewer's Connection names are dropped from the request sent
+ * upstream (edg_build_head), so they must not select a key or a variant
+ * either ("Connection: Accept-Language" would otherwise store the
+ * origin's default language under the French variant).  The request's
+ * directives to the cache itself (cr->q) were taken from every field. */
+static void
+forwarded_only(struct edg_creq *cr)
+{
+	char conn[1024];
+	size_t cn = 0, i, n = 0;
+
+	for (i = 0; i < cr->nfields; i++) {
+		const struct ckey_field *f = &cr->fields[i];
+
+		if (name_is(f->name, f->nlen, "connection") && cn + f->vlen + 2 < sizeof conn) {
+			memcpy(conn + cn, f->value, f->vlen);
+			cn += f->vlen;
+			conn[cn++] = ',';
+		}
+	}
+	cr->q.cookie = false;
+	for (i = 0; i < cr->nfields; i++) {
+		const struct ckey_field *f = &cr->fields[i];
+
+		if (edg_hop_by_hop(f->name, f->nlen) ||
+		    (cn > 0 && edg_list_has(conn, cn, f->name)))
+			continue;
+		if (name_is(f->name, f->nlen, "cookie") && f->vlen > 0)
+			cr->q.cookie = true;
+		cr->fields[n++] = *f;
+	}
+	cr->nfields = n;
+}
+
 /* The entry for r: under its primary key, or through a variant index. */
 static struct mobj *
 find(struct edg_req *r, bool *vary_miss)
@@ -1694,11 +1893,13 @@ key_host_len(const char *host)
 }
 
 /* The primary key of method on r's host for target with request fields
- * fields[0..n): a stack buffer first, CKEY_CANON_SIZE when the text is
- * larger (the largest heads).  0, or -1 with e. */
+ * fields[0..n) (scheme: r's, when the cache keys it; else the one given):
+ * a stack buffer first, CKEY_CANON_SIZE when the text is larger (the
+ * largest heads).  0, or -1 with e. */
 static int
-primary_key(struct edg_cache *c, struct edg_req *r, const char *method, const char *target,
-            const struct ckey_field *fields, size_t n, struct ckey *out, struct err *e)
+scheme_key(struct edg_cache *c, struct edg_req *r, const char *method, const char *target,
+           const struct ckey_field *fields, size_t n, enum ckey_scheme scheme,
+           struct ckey *out, struct err *e)
 {
 	struct ckey_req kr;
 	char small[4096], *canon;
@@ -1706,8 +1907,11 @@ primary_key(struct edg_cache *c, struct edg_req *r, const char *method, const ch
 
 	kr.method = method;
 	kr.host = r->host;
-	kr.host_len = key_host_len(r->host);
+	/* the port is the edge's listener, not part of what the origin serves
+	 * (nodes on different ports share entries), unless it is forwarded */
+	kr.host_len = c->key_port ? strlen(r->host) : key_host_len(r->host);
 	kr.https = r->tls;
+	kr.scheme = c->key_scheme ? scheme : CKEY_SCHEME_NONE;
 	kr.target = target;
 	kr.target_len = strlen(target);
 	kr.fields = fields;
@@ -1720,6 +1924,37 @@ primary_key(struct edg_cache *c, struct edg_req *r, const char *method, const ch
 	rc = ckey_build(c->kp, &kr, canon, CKEY_CANON_SIZE, out, e);
 	free(canon);
 	return rc;
+}
+
+static int
+primary_key(struct edg_cache *c, struct edg_req *r, const char *method, const char *target,
+            const struct ckey_field *fields, size_t n, struct ckey *out, struct err *e)
+{
+	return scheme_key(c, r, method, target, fields, n,
+	                  r->tls ? CKEY_SCHEME_HTTPS : CKEY_SCHEME_HTTP, out, e);
+}
+
+/* What the origin is sent on a cacheable request: r->target with only the
+ * keyed query parameters (r->fwd_target, when that differs). */
+static void
+forward_target(struct edg_cache *c, struct edg_req *r)
+{
+	const char *q = strchr(r->target, '?');
+	size_t pl, n;
+
+	if (!c->filter_query || q == NULL)
+		return;
+	pl = (size_t)(q - r->target);
+	free(r->fwd_target);
+	r->fwd_target = malloc(strlen(r->target) + 1);
+	if (r->fwd_target == NULL)
+		return;
+	memcpy(r->fwd_target, r->target, pl + 1);
+	n = ckey_forward_query(c->kp, q + 1, strlen(q + 1), r->fwd_target + pl + 1);
+	r->fwd_target[n > 0 ? pl + 1 + n : pl] = '\0';
+	if (strcmp(r->fwd_target, r->target) != 0)
+		LOG_DEBUG("cache.query_filtered", "id=%s target=%s forwarded=%s", r->id,
+		          log_q(r->target), log_q(r->fwd_target));
 }
 
 /* Not cached: straight to the origin, as without a cache. */
@@ -1764,12 +1999,14 @@ edg_cache_respond(struct edg_req *r)
 	MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, collect_field, cr);
 	if (cr->too_many)
 		return bypass(r, "too-many-fields");
+	forwarded_only(cr);
 	if ((cr->q.n_im > 0 || cr->q.n_ius > 0) && !c->pol.evaluate_if_match)
 		return bypass(r, "if-match");
 	if (primary_key(c, r, r->method, r->target, cr->fields, cr->nfields, &cr->key, &e) < 0) {
 		LOG_DEBUG("cache.no_key", "id=%s why=%s", r->id, log_q(e.msg));
 		return bypass(r, "key");
 	}
+	forward_target(c, r);
 again:
 	o = find(r, &vary_miss);
 	if (o != NULL) {
@@ -1876,11 +2113,17 @@ invalidate_target(struct edg_req *r, const char *target, const struct edg_creq *
 	const void *keys[1];
 	size_t lens[1];
 
-	if (primary_key(c, r, "GET", target, fields->fields, fields->nfields, &k, &e) < 0)
-		return;
-	mcache_del(c->mem, k.digest, NULL);
-	mcache_drop_uri(c->mem, k.uri_digest);
-	if (c->rs != NULL) {
+	/* both schemes when they are keyed apart */
+	for (int s = CKEY_SCHEME_HTTP; s <= CKEY_SCHEME_HTTPS; s++) {
+		if (!c->key_scheme && s == CKEY_SCHEME_HTTP)
+			continue;
+		if (scheme_key(c, r, "GET", target, fields->fields, fields->nfields,
+		               (enum ckey_scheme)s, &k, &e) < 0)
+			return;
+		mcache_del(c->mem, k.digest, NULL);
+		mcache_drop_uri(c->mem, k.uri_digest);
+		if (c->rs == NULL)
+			continue;
 		keys[0] = k.id;
 		lens[0] = CKEY_ID_LEN;
 		if (rstore_del(c->rs, keys, lens, 1, NULL) != RSTORE_OK)

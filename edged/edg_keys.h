@@ -96,6 +96,9 @@
 	  "GETRANGE) before use, so invalidations reach every node") \
 	X(max_object_size, CFG_SIZE, "SIZE", "32MiB", 0, 1073741824, NULL, 0, \
 	  "larger responses stream through uncached") \
+	X(store_memory_limit, CFG_SIZE, "SIZE", "256MiB", 0, 0, NULL, 0, \
+	  "bytes all responses being stored may hold at once (each up to " \
+	  "max_object_size); past it a response streams through uncached") \
 	X(ttl_default, CFG_DURATION, "DURATION", "0s", 0, 0, NULL, 0, \
 	  "freshness when the origin gives none (where RFC 9111 allows a heuristic); " \
 	  "0: strict RFC (10% of the Last-Modified age, else not reused unvalidated)") \
@@ -115,6 +118,10 @@
 	  "store responses that carry Set-Cookie") \
 	X(cache_key_query, CFG_LIST, "NAMES", "all", 0, 0, NULL, 0, \
 	  "query in the cache key: all, none, or the parameter names to keep") \
+	X(origin_request_query, CFG_ENUM, "WHICH", "keyed", 0, 0, "keyed|all", 0, \
+	  "query parameters sent to the origin on cacheable requests: keyed (only " \
+	  "those cache_key_query keeps, as CloudFront) or all (unkeyed ones too: " \
+	  "an origin reflecting one poisons the entry)") \
 	X(cache_key_headers, CFG_LIST, "NAMES", NULL, 0, 0, NULL, 0, \
 	  "request header fields whose values are part of the cache key") \
 	X(cache_key_cookies, CFG_LIST, "NAMES", NULL, 0, 0, NULL, 0, \

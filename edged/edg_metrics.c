@@ -349,6 +349,15 @@ render_cache(struct prom_buf *b, const struct edg_cache_stats *st)
 	      st->ban_hits);
 	one_u(b, "edged_cache_corrupt_total", PROM_COUNTER,
 	      "Stored entries refused because they did not decode or verify.", st->corrupt);
+	one_u(b, "edged_cache_store_refused_total", PROM_COUNTER,
+	      "Responses streamed uncached because the bytes held by stores in flight "
+	      "had reached store_memory_limit.", st->store_refused);
+	one_u(b, "edged_cache_store_held_bytes", PROM_GAUGE,
+	      "Bytes held by stores in flight (responses received whole before they "
+	      "become entries).", (unsigned long long)st->store_held);
+	one_u(b, "edged_cache_store_memory_limit_bytes", PROM_GAUGE,
+	      "The bound on bytes held by stores in flight (store_memory_limit).",
+	      (unsigned long long)st->store_held_max);
 
 	one_u(b, "edged_memory_cache_bytes", PROM_GAUGE,
 	      "Bytes the memory tier's entries cost (blobs and overhead).",

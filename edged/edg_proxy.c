@@ -197,8 +197,8 @@ edg_list_has(const char *value, size_t vlen, const char *token)
 
 /* Fields that end at the next hop whatever Connection says (RFC 9110
  * 7.6.1), plus the Proxy-* family and the framing we redo ourselves. */
-static bool
-hop_by_hop(const char *name, size_t nlen)
+bool
+edg_hop_by_hop(const char *name, size_t nlen)
 {
 	static const char *const hop[] = { "connection", "keep-alive", "te", "trailer",
 	                                   "transfer-encoding", "upgrade",
@@ -219,7 +219,7 @@ edg_skip_response_field(const struct hresp *r, const struct hresp_field *f)
 	const struct hresp_field *c;
 	char name[128];
 
-	if (hop_by_hop(f->name, f->nlen))
+	if (edg_hop_by_hop(f->name, f->nlen))
 		return true;
 	if (f->nlen >= sizeof name)
 		return false;
@@ -366,7 +366,7 @@ copy_field(void *cls, enum MHD_ValueKind kind, const char *key, size_t ksz,
 	(void)kind;
 	if (value == NULL)
 		value = "";
-	if (hop_by_hop(key, ksz))
+	if (edg_hop_by_hop(key, ksz))
 		return MHD_YES;
 	for (i = 0; i < sizeof ours / sizeof ours[0]; i++)
 		if (strlen(ours[i]) == ksz && strcasecmp(key, ours[i]) == 0)

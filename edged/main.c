@@ -52,6 +52,7 @@
 #include "log.h"
 #include "srv.h"
 #include "tls.h"
+#include "upath.h"
 #include "version.h"
 
 #define EDG_ROW(...) CFG_ROW(struct edg_opts, __VA_ARGS__)
@@ -330,6 +331,7 @@ uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 	r->tls = l->tls;
 	r->conn = conn;
 	r->target = strdup(uri ? uri : "");
+	r->raw_uri = uri;
 	r->content_length = -1;
 	r->t0 = now_ms();
 	snprintf(r->id, sizeof r->id, "%llx-%llx", (unsigned long long)getpid(),
@@ -346,7 +348,23 @@ struct hdr_walk {
 	struct edg_req *r;
 	size_t head_bytes;
 	bool loop;
+	const char *end;     /* where the last line's value (or the version) ended */
+	bool hidden;         /* bytes between two lines that no field holds */
 };
+
+/* Do min..max NUL bytes (and nothing else) lie between end and next? */
+static bool
+gap_ok(const char *end, const char *next, size_t min, size_t max)
+{
+	size_t i;
+
+	if (end == NULL || next == NULL || next < end + min || next > end + max)
+		return false;
+	for (i = 0; end + i < next; i++)
+		if (end[i] != '\0')
+			return false;
+	return true;
+}
 
 static enum MHD_Result
 walk_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
@@ -355,6 +373,13 @@ walk_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size
 	struct hdr_walk *w = cls;
 
 	(void)kind;
+	/* libmicrohttpd 0.9.75 keeps each field where it read it, CR and LF
+	 * overwritten with NULs, and measures names and values with strlen:
+	 * a NUL in a line hides the rest of it.  A line read whole ends one
+	 * (LF) or two (CRLF) NULs after its value, where the next begins. */
+	if (!gap_ok(w->end, key, 1, 2))
+		w->hidden = true;
+	w->end = value != NULL ? value + value_size : NULL;
 	hreq_field(w->h, key, key_size, value ? value : "", value ? value_size : 0);
 	w->head_bytes += key_size + 4 + (value ? value_size : 0);
 	if (value != NULL && key_size == 3 && strcasecmp(key, "via") == 0 &&
@@ -413,7 +438,7 @@ begin_on(struct edg_req *r, struct edg_origin *o)
 	struct edg_fwd f = {
 		.conn = r->conn,
 		.method = r->fwd_get ? "GET" : r->method,
-		.target = r->target,
+		.target = r->fwd_target != NULL ? r->fwd_target : r->target,
 		.prefix = o->prefix,
 		.host = srv->o.forward_host ? r->host : host_hdr,
 		.client_ip = r->client_ip,
@@ -544,6 +569,37 @@ note_tls(struct edg_req *r)
 	}
 }
 
+/* Replace r->target by its normal form (lib/upath.h), the one form that
+ * is keyed, matched against invalidations and sent to the origin; a path
+ * that climbs above the root is refused (400). */
+static int
+normalize_target(struct edg_req *r, enum MHD_Result *ret)
+{
+	size_t n = strlen(r->target), outn;
+	char *norm = malloc(n + 2);
+	int rc;
+
+	if (norm == NULL) {
+		*ret = MHD_NO;
+		return -1;
+	}
+	rc = upath_target(r->target, n, norm, n + 2, &outn, NULL);
+	if (rc != UPATH_OK) {
+		free(norm);
+		LOG_INFO("request.refused", "id=%s status=400 why=%s method=%s target=%s "
+		         "client=%s", r->id, log_q(upath_strerror(rc)), log_q(r->method),
+		         log_q(r->target), r->client_ip);
+		*ret = edg_send_local(r, 400, upath_strerror(rc), true, NULL);
+		return -1;
+	}
+	if (strcmp(norm, r->target) != 0)
+		LOG_DEBUG("request.normalized", "id=%s target=%s normal=%s", r->id,
+		          log_q(r->target), log_q(norm));
+	free(r->target);
+	r->target = norm;
+	return 0;
+}
+
 static int
 first_call(struct edg_req *r, const char *method, const char *version,
            enum MHD_Result *ret)
@@ -551,7 +607,7 @@ first_call(struct edg_req *r, const char *method, const char *version,
 	struct edg_server *srv = r->srv;
 	const union MHD_ConnectionInfo *ci;
 	struct hreq h;
-	struct hdr_walk w = { &h, r, 0, false };
+	struct hdr_walk w = { &h, r, 0, false, NULL, false };
 	struct hreq_limits lim = { (size_t)srv->o.max_url_length, srv->o.max_body_size };
 	unsigned status;
 	char tmp[16384];
@@ -565,9 +621,31 @@ first_call(struct edg_req *r, const char *method, const char *version,
 	if (r->tls)
 		note_tls(r);
 	hreq_begin(&h, method, r->target, strlen(r->target), version);
+	if (version != NULL && version[0] != '\0')
+		w.end = version + strlen(version);
 	MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, walk_header, &w);
-	r->bytes_in = w.head_bytes + strlen(method) + strlen(r->target) + 13;
+	/* the last line's terminator, then the empty line's */
+	ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+	if (ci == NULL || !gap_ok(w.end, method + ci->header_size, 2, 4))
+		w.hidden = true;
+	r->bytes_in = ci != NULL ? ci->header_size :
+	              w.head_bytes + strlen(method) + strlen(r->target) + 13;
 	status = hreq_finish(&h, &lim);
+	if (status == 0 && w.hidden) {
+		/* a NUL byte (RFC 9110 5.5) or a folded line (RFC 9112 5.2):
+		 * the head is not what the fields say.  (A NUL right before a
+		 * bare LF ends its line the way CR LF would, hiding nothing:
+		 * that one is not seen.) */
+		status = 400;
+		snprintf(h.why, sizeof h.why, "NUL byte or obs-fold in the request head");
+	}
+	/* the request line: "METHOD SP target SP version", the target copied
+	 * by uri_log with strlen */
+	if (status == 0 && version != NULL && r->raw_uri != NULL && version > r->raw_uri &&
+	    strlen(r->target) != (size_t)(version - 1 - r->raw_uri)) {
+		status = 400;
+		snprintf(h.why, sizeof h.why, "NUL byte in the request-target");
+	}
 	if (status == 0 && w.head_bytes + strlen(method) + strlen(r->target) + 12 >
 	                       (size_t)srv->o.max_header_size) {
 		status = 431;
@@ -609,6 +687,8 @@ first_call(struct edg_req *r, const char *method, const char *version,
 	} else if (h.n_host > 0) {
 		snprintf(r->host, sizeof r->host, "%.*s", (int)h.host_len, h.host);
 	}
+	if (strcmp(r->target, "*") != 0 && normalize_target(r, ret) < 0)
+		return -1;
 	r->content_length = h.content_length;
 	r->chunked = h.te_chunked;
 	r->head_only = strcmp(method, "HEAD") == 0;
@@ -888,6 +968,7 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
 	__atomic_sub_fetch(&l->srv->inflight, 1, __ATOMIC_RELEASE);
 	r->magic = 0;
 	free(r->target);
+	free(r->fwd_target);
 	free(r->head);
 	free(r->location);
 	free(r->extra);

@@ -6,11 +6,13 @@
 #include <string.h>
 
 #include "banlist.h"
+#include "upath.h"
 
 int
 banlist_path_check(const char *p, size_t n, char *out, bool *wildcard, const char **why)
 {
 	size_t i, q;
+	int rc;
 
 	*wildcard = false;
 	out[0] = '\0';
@@ -44,8 +46,29 @@ banlist_path_check(const char *p, size_t n, char *out, bool *wildcard, const cha
 		*wildcard = true;
 		q--;
 	}
-	memcpy(out, p, q);
-	out[q] = '\0';
+	/* the path's normal form, as every request-target has it (lib/upath):
+	 * "/%6Ceak.pdf" and "/a/../leak.pdf" ban "/leak.pdf".  A wildcard's
+	 * unfinished last segment ("/img/..*" covers "/img/..x") keeps its
+	 * dots: only the escapes of that part are normalized. */
+	if (*wildcard) {
+		size_t k = q, hn = 0, tn = 0;
+
+		while (p[k - 1] != '/')
+			k--;
+		rc = upath_path(p, k, out, BANLIST_PATH_MAX, &hn);
+		if (rc == UPATH_OK)
+			rc = upath_escapes(p + k, q - k, out + hn, BANLIST_PATH_MAX - hn, &tn);
+	} else {
+		size_t on = 0;
+
+		rc = upath_path(p, q, out, BANLIST_PATH_MAX, &on);
+	}
+	if (rc != UPATH_OK) {
+		out[0] = '\0';
+		*why = rc == UPATH_ABOVE_ROOT ? "climbs above the root ('..')" :
+		       rc == UPATH_BAD_ESCAPE ? "holds a bad percent-escape" : "is too long";
+		return -1;
+	}
 	return 0;
 }
 

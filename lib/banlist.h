@@ -16,7 +16,10 @@
  * Paths follow CloudFront's rules: they start with '/', '*' may only end
  * one (then it matches every path with that prefix, "/ *" without the blank everything), a
  * query string is ignored, and they are matched case-sensitively against
- * the request-target's path as the viewer sent it.
+ * the path of the request-target's normal form (lib/upath.h: escapes of
+ * unreserved characters decoded, hex upper-cased, dot-segments removed),
+ * the form edged keys and forwards; a ban path is normalized the same
+ * way, so no spelling of a URL escapes its ban.
  *
  * Thread safety: banlist_add / banlist_set_floor (one writer at a time)
  * and banlist_banned (any thread) may run concurrently (a rwlock, taken
@@ -33,7 +36,8 @@
 #define BANLIST_PATH_MAX 4096
 
 /* Check an invalidation path p[0..n) and write its normal form (the
- * query dropped, '*' removed: the prefix) into out (BANLIST_PATH_MAX
+ * query dropped, '*' removed: the prefix; lib/upath's normal form, a
+ * wildcard's unfinished last segment with its escapes normalized only) into out (BANLIST_PATH_MAX
  * bytes, NUL-terminated), *wildcard true for a prefix.  0, or -1 with
  * *why saying what is wrong ("must start with '/'", ...). */
 int banlist_path_check(const char *p, size_t n, char *out, bool *wildcard, const char **why);

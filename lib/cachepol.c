@@ -1039,6 +1039,8 @@ cachepol_req_field(struct cachepol_req *q, const char *name, size_t nlen, const 
 		q->pragma_no_cache |= list_has(value, vlen, "no-cache");
 	} else if (name_is(name, nlen, "authorization")) {
 		q->authorization = true;
+	} else if (name_is(name, nlen, "cookie")) {
+		q->cookie |= vlen > 0;
 	} else if (name_is(name, nlen, "if-none-match")) {
 		push_span(q->inm, CACHEPOL_COND_LINES, &q->n_inm, value, vlen);
 	} else if (name_is(name, nlen, "if-match")) {
@@ -1319,6 +1321,9 @@ cachepol_storable(const struct cachepol_resp *r, const struct cachepol_req *q,
 	if (q->authorization &&
 	    !(fl & (CACHEPOL_CC_PUBLIC | CACHEPOL_CC_S_MAXAGE | CACHEPOL_CC_MUST_REVALIDATE)))
 		return CACHEPOL_NS_AUTHORIZATION;
+	if (q->cookie && !cfg->cookies_keyed && !(fl & (CACHEPOL_CC_PUBLIC | CACHEPOL_CC_S_MAXAGE)) &&
+	    !(r->cc_src != CACHEPOL_SRC_CACHE_CONTROL && (fl & CACHEPOL_CC_MAX_AGE)))
+		return CACHEPOL_NS_COOKIE;
 	if (r->vary_star)
 		return CACHEPOL_NS_VARY_STAR;
 	if (r->set_cookie && !cfg->cache_set_cookie)
@@ -1355,6 +1360,7 @@ cachepol_store_str(enum cachepol_store s)
 		[CACHEPOL_NS_PRIVATE] = "private",
 		[CACHEPOL_NS_MUST_UNDERSTAND] = "must-understand",
 		[CACHEPOL_NS_AUTHORIZATION] = "authorization",
+		[CACHEPOL_NS_COOKIE] = "cookie",
 		[CACHEPOL_NS_VARY_STAR] = "vary-star",
 		[CACHEPOL_NS_SET_COOKIE] = "set-cookie",
 		[CACHEPOL_NS_NOT_CACHEABLE] = "not-cacheable",

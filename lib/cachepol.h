@@ -122,6 +122,11 @@
  *     understands, RFC 9111 5.2.2.3) or in the request; unqualified private;
  *     must-understand with a status not understood; Authorization in the
  *     request without public, s-maxage or must-revalidate (RFC 9111 3.5);
+ *     Cookie in the request, unless the response has explicit shared
+ *     freshness (public, s-maxage, or max-age in CDN-Cache-Control or
+ *     Surrogate-Control) or cfg.cookies_keyed: a page an origin personalised
+ *     from the cookie, stored heuristically under a cookie-less key, would
+ *     be served to everyone (cache deception);
  *     Vary: * (never matches, RFC 9111 4.1); Set-Cookie unless
  *     cfg.cache_set_cookie; none of public / Expires / max-age / s-maxage /
  *     heuristically cacheable status; a Connection list too long to track;
@@ -176,6 +181,8 @@ struct cachepol_config {
 	int64_t stale_if_error;    /* window when the origin sets none (operator's
 	                            * "serve stale when disconnected"); 0 = off */
 	bool cache_set_cookie;     /* store responses carrying Set-Cookie */
+	bool cookies_keyed;        /* the cache key holds cookies: a response to a
+	                            * request with Cookie is stored as any other */
 	bool honor_pragma;         /* request Pragma: no-cache (RFC 7234 rule) */
 	bool cdn_cache_control;    /* honour CDN-Cache-Control (RFC 9213) */
 	bool surrogate_control;    /* honour Surrogate-Control */
@@ -275,6 +282,7 @@ struct cachepol_req {
 	bool has_cc;                  /* at least one Cache-Control line */
 	bool pragma_no_cache;         /* Pragma: no-cache seen */
 	bool authorization;           /* Authorization present */
+	bool cookie;                  /* a non-empty Cookie present */
 	/* conditional fields, as spans into the caller's buffer */
 	struct cachepol_span inm[CACHEPOL_COND_LINES], im[CACHEPOL_COND_LINES];
 	unsigned n_inm, n_im;         /* lines seen (may exceed the array: then
@@ -379,6 +387,8 @@ enum cachepol_store {
 	CACHEPOL_NS_PRIVATE,
 	CACHEPOL_NS_MUST_UNDERSTAND,
 	CACHEPOL_NS_AUTHORIZATION,
+	CACHEPOL_NS_COOKIE,        /* Cookie in the request, the cookies not keyed,
+	                            * and no explicit shared freshness */
 	CACHEPOL_NS_VARY_STAR,
 	CACHEPOL_NS_SET_COOKIE,
 	CACHEPOL_NS_NOT_CACHEABLE, /* nothing allows storing (RFC 9111 3, last item) */

@@ -680,6 +680,35 @@ put_query(struct wbuf *w, const struct ckey_policy *pol, const struct str_arg *q
 	return 0;
 }
 
+size_t
+ckey_forward_query(const struct ckey_policy *pol, const char *q, size_t n, char *out)
+{
+	size_t i = 0, o = 0;
+
+	if (pol->query == CKEY_QUERY_NONE)
+		return 0;
+	if (pol->query == CKEY_QUERY_ALL) {
+		memcpy(out, q, n);
+		return n;
+	}
+	while (i <= n) {
+		const char *piece = q + i, *amp = memchr(piece, '&', n - i), *eq;
+		size_t plen = amp != NULL ? (size_t)(amp - piece) : n - i;
+
+		i += plen + 1;
+		if (plen == 0)
+			continue;
+		eq = memchr(piece, '=', plen);
+		if (!allowed(pol, piece, eq != NULL ? (size_t)(eq - piece) : plen))
+			continue;
+		if (o > 0)
+			out[o++] = '&';
+		memcpy(out + o, piece, plen);
+		o += plen;
+	}
+	return o;
+}
+
 /* ---- header values ---------------------------------------------------- */
 
 enum value_mode {
@@ -949,7 +978,10 @@ ckey_build(const struct ckey_policy *p, const struct ckey_req *r, char *canon, s
 		               r->method != NULL ? r->method : "(none)");
 	split_target(r->target != NULL ? r->target : "", r->target != NULL ? r->target_len : 0,
 	             &path, &query);
-	puts_(&w, "ckey1 GET h");
+	/* the scheme only when asked (viewer_protocol_policy allow-all), so
+	 * that keys without it stay what they were */
+	puts_(&w, r->scheme == CKEY_SCHEME_HTTPS ? "ckey1 GET s5:https h" :
+	          r->scheme == CKEY_SCHEME_HTTP ? "ckey1 GET s4:http h" : "ckey1 GET h");
 	put_ns_fn(&w, host_emit, &host);
 	if (escapes_valid(path.s, path.n)) {
 		puts_(&w, " p");

@@ -13,7 +13,7 @@
  * counted, so the text decodes one way only: two requests that are not
  * equivalent under the rules below never share a key):
  *
- *     ckey1 GET h<ns host> p<ns path> q... H<n>:<items> C<n>:<items>
+ *     ckey1 GET [s<ns scheme> ]h<ns host> p<ns path> q... H<n>:<items> C<n>:<items>
  *
  *   ns(x)    decimal length of x, ':', then x ("11:example.com")
  *   item     ns(name) then '=' ns(value), or '!' when there is no value
@@ -34,15 +34,19 @@
  *            an empty port (":") removed, leading zeros of a port dropped;
  *            a trailing dot and IPv6 spellings kept as sent.  The scheme
  *            itself is not in the key (as CloudFront): an http:// and an
- *            https:// request for one URL share it.
+ *            https:// request for one URL share it, unless the caller asks
+ *            (ckey_req.scheme: "s5:https ", under viewer_protocol_policy
+ *            allow-all, where an origin may answer each scheme its way).
  *   path     RFC 3986 6.2.2.1-2: "%XX" of an unreserved character (ALPHA,
  *            DIGIT, - . _ ~) decoded ("%41" -> "A"), the hex digits of every
  *            other escape upper-cased ("%2f" -> "%2F").  Dot-segments are
- *            NOT resolved: edged forwards the target as received, so the
- *            origin resolves them, and "/a/../b" keys apart from "/b".  For
- *            the same reason a segment that would decode to "." or ".." keeps
- *            its dots escaped ("/%2e%2E/" and "/.%2e/" -> "/%2E%2E/", never
- *            ".."), so decoding never makes a dot-segment the origin did not
+ *            not resolved here: edged hands ckey a target already in its
+ *            normal form (lib/upath: dot-segments resolved, "/a/../b" is
+ *            "/b" before it is keyed and forwarded), on which this is the
+ *            identity.  Given a raw target, a segment that would decode to
+ *            "." or ".." keeps its dots escaped ("/%2e%2E/" and "/.%2e/" ->
+ *            "/%2E%2E/", never ".."), so decoding never makes a dot-segment
+ *            the origin did not
  *            get.  An absolute-form target ("https://h/p?q") keys its path
  *            and query (its authority is the caller's host); an empty path
  *            is "/" (RFC 3986 6.2.3).  No other byte changes: a raw byte the
@@ -146,6 +150,12 @@ struct ckey_policy;
 
 /* The request a key is built for.  Spans point into the caller's memory
  * and are only read during the call. */
+enum ckey_scheme {
+	CKEY_SCHEME_NONE = 0,            /* not in the key */
+	CKEY_SCHEME_HTTP,
+	CKEY_SCHEME_HTTPS,
+};
+
 struct ckey_req {
 	const char *method;              /* NUL-terminated */
 	const char *host;                /* the Host value edged uses (or the
@@ -156,6 +166,7 @@ struct ckey_req {
 	size_t target_len;
 	const struct ckey_field *fields; /* every request header field */
 	size_t nfields;
+	enum ckey_scheme scheme;         /* keyed when not NONE: "s5:https" */
 };
 
 struct ckey {
@@ -179,6 +190,14 @@ void ckey_policy_free(struct ckey_policy *p);
 /* The mode a cache_key_query list means: ["none"] or empty is NONE, ["all"]
  * ALL, anything else an allow-list of those names. */
 enum ckey_query ckey_query_mode(const char *const *v, size_t n);
+
+/* The query to send the origin on a cacheable request: what the key holds
+ * and nothing else (CloudFront's rule: an unkeyed parameter reflected by
+ * the origin would be stored for everyone).  q[0..n) is the query of a
+ * normal-form target (no '?'); out (n bytes suffice) gets, for all, q
+ * itself; for none, nothing; for an allow-list, the listed parameters in
+ * their order, joined by '&'.  Returns the length written. */
+size_t ckey_forward_query(const struct ckey_policy *p, const char *q, size_t n, char *out);
 
 /* True for the methods that have a cache key: GET and HEAD. */
 bool ckey_method_cached(const char *method);

@@ -6,14 +6,19 @@
  *               %XX escapes, no fragment; too long: 414
  *   fields      a token name, a value without control bytes other than
  *               HTAB: no NUL, CR or LF (RFC 9110 5.5)
- *   Host        exactly one in HTTP/1.1, a valid authority (RFC 9112 3.2)
+ *   Host        exactly one in HTTP/1.1, a valid authority (RFC 9112 3.2):
+ *               a DNS name (labels of 1-63 bytes, 253 in all), a dotted-
+ *               quad IPv4 or an [IPv6] literal, an optional port <= 65535
  *   framing     Content-Length once, digits only; never together with
  *               Transfer-Encoding; Transfer-Encoding only in HTTP/1.1, and
  *               only "chunked" (RFC 9112 6.1-6.3): anything else 501
  *   Expect      only 100-continue (RFC 9110 10.1.1): else 417
  */
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -65,38 +70,93 @@ name_is(const char *n, size_t nl, const char *want)
 	return strlen(want) == nl && strncasecmp(n, want, nl) == 0;
 }
 
-/* reg-name / IPv4 / [IP-literal], then an optional :port */
+/* A host name as DNS has them (RFC 1123 2.1, RFC 9110 4.2.3 asks for no
+ * more): labels of 1-63 letters, digits, '-' (not first or last) and '_'
+ * (found in real names), at most 253 bytes, one trailing '.' allowed;
+ * a name whose last label is all digits must be a dotted-quad IPv4
+ * address, each part 0-255.  No percent-escapes: a reg-name that needs
+ * them names nothing DNS can resolve. */
+static bool
+valid_host_name(const char *s, size_t n)
+{
+	size_t i, start = 0, parts = 0;
+	bool digits_only = true, all_numeric = true;
+
+	if (n > 0 && s[n - 1] == '.')
+		n--; /* the root label */
+	if (n == 0 || n > 253)
+		return false;
+	for (i = 0; i <= n; i++) {
+		unsigned char c = i < n ? (unsigned char)s[i] : '.';
+
+		if (c == '.') {
+			size_t len = i - start;
+
+			if (len == 0 || len > 63 || s[start] == '-' || s[i - 1] == '-')
+				return false;
+			if (!digits_only)
+				all_numeric = false;
+			else if (len > 3 || strtoul(s + start, NULL, 10) > 255)
+				all_numeric = false;
+			parts++;
+			start = i + 1;
+			digits_only = true;
+			continue;
+		}
+		if (!isalnum(c) && c != '-' && c != '_')
+			return false;
+		if (!isdigit(c))
+			digits_only = false;
+	}
+	/* the last label all digits: an IPv4 address or nothing */
+	for (i = n; i > 0 && s[i - 1] != '.'; i--)
+		;
+	for (; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return true;
+	return all_numeric && parts == 4;
+}
+
+/* reg-name (a DNS name) / IPv4 / [IPv6], then an optional :port (0-65535) */
 bool
 hreq_valid_authority(const char *s, size_t n)
 {
 	size_t i = 0;
+	unsigned long port = 0;
 
 	if (n == 0)
 		return true; /* "Host:" empty is allowed (RFC 9112 3.2) */
 	if (s[0] == '[') {
+		char lit[64];
+		struct in6_addr a6;
+
 		for (i = 1; i < n && s[i] != ']'; i++)
 			if (!isxdigit((unsigned char)s[i]) && s[i] != ':' && s[i] != '.')
 				return false;
-		if (i == n || i == 1)
+		if (i == n || i == 1 || i - 1 >= sizeof lit)
+			return false;
+		memcpy(lit, s + 1, i - 1);
+		lit[i - 1] = '\0';
+		if (inet_pton(AF_INET6, lit, &a6) != 1)
 			return false;
 		i++;
 	} else {
-		for (; i < n && s[i] != ':'; i++) {
-			unsigned char c = (unsigned char)s[i];
-
-			if (!isalnum(c) && !strchr("-._~!$&'()*+,;=%", c))
-				return false;
-		}
-		if (i == 0)
+		while (i < n && s[i] != ':')
+			i++;
+		if (!valid_host_name(s, i))
 			return false;
 	}
 	if (i == n)
 		return true;
 	if (s[i] != ':')
 		return false;
-	for (i++; i < n; i++)
+	for (i++; i < n; i++) {
 		if (!isdigit((unsigned char)s[i]))
 			return false;
+		port = port * 10 + (unsigned long)(s[i] - '0');
+		if (port > 65535)
+			return false;
+	}
 	return true;
 }
 

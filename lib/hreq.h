@@ -51,8 +51,11 @@ void hreq_field(struct hreq *h, const char *name, size_t nlen,
  * not implement) with h->why saying what was wrong. */
 unsigned hreq_finish(struct hreq *h, const struct hreq_limits *l);
 
-/* True when s[0..n) is a valid Host value / authority (RFC 9110 7.2: a
- * host name, IPv4 or [IPv6] literal, optional :port; no user info). */
+/* True when s[0..n) is a valid Host value / authority (RFC 9110 7.2): a
+ * DNS host name (labels of 1-63 letters, digits, '-' inside, '_'; at most
+ * 253 bytes; one trailing '.'), a dotted-quad IPv4 or an [IPv6] literal,
+ * then an optional :port (0-65535); no user info, no percent-escapes.
+ * Empty is valid (RFC 9112 3.2). */
 bool hreq_valid_authority(const char *s, size_t n);
 
 /* True when method is a token (RFC 9110 5.6.2). */

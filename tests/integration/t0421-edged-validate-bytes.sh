@@ -113,7 +113,15 @@ bad400 'GET @P@ HTTP/1.1\r\nHost: edge test\r\n\r\n' "malformed Host"
 bad400 'GET @P@ HTTP/1.1\r\nHost: edge.test/x\r\n\r\n' "malformed Host"
 bad400 'GET @P@ HTTP/1.1\r\nHost: edge.test:44x\r\n\r\n' "malformed Host"
 bad400 'GET @P@ HTTP/1.1\r\nHost: user@edge.test\r\n\r\n' "malformed Host"
-pass "a Host with a space, a path, a bad port, user info: 400"
+# not a DNS name nor an IP literal (RFC 9110 4.2.3, RFC 1123 2.1): empty
+# labels, '-' at a label's edge, escapes, sub-delims, a bad IPv4 or IPv6
+# literal, a port over 65535, a label over 63 bytes, a name over 253
+for host in 'edge..test' '.edge.test' 'edge.test..' '-edge.test' 'edge-.test' \
+	'e%64ge.test' 'edge.$a.test' '999.0.0.1' '1.2.3' '[::1::2]' '[fe80::1%25lo]' \
+	'edge.test:65536' 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.test' 'abcdefg.abcdefg.abcdefg.abcdefg.abcdefg.abcdefg.abcdefg.abcdefg.abcdefg.abcdefg.abcdefg.abcdefg.abcdefg.abcdefg.abcdefg.abcdefg.abcdefg.abcdefg.abcdefg.abcdefg.abcdefg.abcdefg.abcdefg.abcdefg.abcdefg.abcdefg.abcdefg.abcdefg.abcdefg.abcdefg.abcdefg.abcdefghijklm'; do
+	bad400 "GET @P@ HTTP/1.1\r\nHost: $host\r\n\r\n" "malformed Host"
+done
+pass "a Host with a space, a path, a bad port, user info; not a DNS name or IP literal: 400"
 
 # ---- the request-target ---------------------------------------------------------
 bad400 'GET @P@\001b HTTP/1.1\r\nHost: edge.test\r\n\r\n' "invalid character in request-target"
@@ -140,25 +148,42 @@ bad400 'GET * HTTP/1.1\r\nHost: edge.test\r\n\r\n' "only for OPTIONS"
 bad400 'GET https:@P@ HTTP/1.1\r\nHost: edge.test\r\n\r\n'
 pass "bad percent-escapes, a fragment, a relative target, '*' with GET, 'https:/x' (no authority): 400"
 
-# ---- NUL bytes: a documented libmicrohttpd 0.9.75 limitation (README): it
-# cuts a field value or the target at a NUL before edged's handler sees it,
-# so edged forwards the part before the NUL (a well-formed request: not
-# ambiguous) instead of answering 400.  Hard: the edge answers once, with
-# 400 or the origin's answer to the truncated request, and stays healthy.
-for v in 'a\000b' '\000b' 'a\000'; do
-	send "GET /nul-value HTTP/1.1\r\nHost: edge.test\r\nX-A: $v\r\nConnection: close\r\n\r\n"
-	expect_eq "$(nstatus)" 1 "status lines in the answer to a NUL in a value ($v)"
-	expect_match "$STATUS" '^HTTP/1\.1 (400 Bad Request|404 Not Found)$'
-	[[ $STATUS == *400* ]] || note "NUL in a field value ($v): libmicrohttpd cut it, the rest was forwarded ($STATUS)"
-	ehealthy
+# ---- NUL bytes (RFC 9110 5.5): libmicrohttpd 0.9.75 cuts a value or the
+# target at a NUL before edged's handler sees it (it measures them with
+# strlen, CR and LF overwritten with NULs); edged finds the hidden bytes by
+# accounting for every byte of the head: each line must start one (LF) or
+# two (CRLF) NULs after the value before it, and the last value, its line
+# end and the empty line must end the head.  So a NUL with anything after
+# it on its line is 400.  (A NUL just before a bare LF looks like CR LF
+# once libmicrohttpd is done, and hides nothing: not seen, and harmless.)
+for v in 'a\000b' '\000b' 'a\000\000b' 'a\000\001' 'a\000\r' 'a\000 '; do
+	bad400 "GET @P@ HTTP/1.1\r\nHost: edge.test\r\nX-A: $v\r\n\r\n" "NUL byte"
 done
-send 'GET /nul-target\000/../../etc/passwd HTTP/1.1\r\nHost: edge.test\r\nConnection: close\r\n\r\n'
-expect_eq "$(nstatus)" 1 "status lines in the answer to a NUL in the target"
-expect_not_contains "$RAW" "root:x:"
-expect_match "$STATUS" '^HTTP/1\.1 (400 Bad Request|404 Not Found)$'
-[[ $STATUS == *400* ]] || note "NUL in the target: libmicrohttpd cut it, the rest was forwarded ($STATUS)"
-ehealthy
-pass "NUL in a field value or the target: one answer, nothing leaked, edge healthy (libmicrohttpd cuts at the NUL)"
+bad400 'GET @P@ HTTP/1.1\r\nHost: edge.test\r\nX-A: a\000\r\n\r\n' "NUL byte"
+bad400 'GET @P@ HTTP/1.1\r\nX-A: a\000b\r\nHost: edge.test\r\n\r\n' "NUL byte"
+bad400 'GET @P@ HTTP/1.1\r\nHost: edge.test\000evil.test\r\n\r\n' "NUL byte"
+bad400 'GET @P@ HTTP/1.1\r\nHost: edge.test\r\nX-A: a\000b\nX-B: c\n\n' "NUL byte"
+bad400 'GET @P@ HTTP/1.1\r\nHost: edge.test\r\nX-A: a\000b\n\r\n' "NUL byte"
+bad400 'GET @P@\000/../../etc/passwd HTTP/1.1\r\nHost: edge.test\r\n\r\n' "NUL byte in the request-target"
+bad400 'GET @P@?a=1\000b HTTP/1.1\r\nHost: edge.test\r\n\r\n' "NUL byte in the request-target"
+pass "a NUL in a field value (first, middle, last field; before CRLF; with bare LF ends), in Host, in the path or the query: 400"
+
+# obs-fold (RFC 9112 5.2: a server must reject it or replace it with SP;
+# libmicrohttpd joins the lines, edged sees the join and refuses)
+bad400 'GET @P@ HTTP/1.1\r\nHost: edge.test\r\nX-A: a\r\n b\r\n\r\n'
+bad400 'GET @P@ HTTP/1.1\r\nX-A: a\r\n\tb\r\nHost: edge.test\r\n\r\n'
+pass "obs-fold: 400"
+
+# bare LF line ends (RFC 9112 2.2 lets a recipient accept them): served
+passes 'GET @P@ HTTP/1.1\nHost: edge.test\nX-A: b\nConnection: close\n\n'
+passes 'GET @P@ HTTP/1.1\r\nHost: edge.test\nX-A: b\r\nConnection: close\n\r\n'
+pass "lines ended by a bare LF: served"
+
+# ---- a field line with an empty name (RFC 9110 5.1: a name is a token)
+bad400 'GET @P@ HTTP/1.1\r\nHost: edge.test\r\n: value\r\n\r\n'
+bad400 'GET @P@ HTTP/1.1\r\n: value\r\nHost: edge.test\r\n\r\n'
+bad400 'GET @P@ HTTP/1.1\r\nHost: edge.test\r\n :value\r\n\r\n'
+pass "a field line with an empty name: 400"
 
 # ---- a raw space in the target (edged bug found by this test: libmicrohttpd's
 # strict mode drops the connection without any answer; with strict mode off

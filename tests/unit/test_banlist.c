@@ -41,6 +41,38 @@ Test(banlist, paths_accepted)
 	cr_assert_eq(check("/caf%C3%A9.html", out, &w, &why), 0);
 }
 
+/* A ban path takes the normal form requests get (lib/upath), so no
+ * spelling of a URL escapes its ban. */
+Test(banlist, paths_normalized)
+{
+	char out[BANLIST_PATH_MAX];
+	const char *why = NULL;
+	bool w;
+
+	cr_assert_eq(check("/%6Ceak.pdf", out, &w, &why), 0);
+	cr_assert_str_eq(out, "/leak.pdf");
+	cr_assert_eq(check("/a/../leak.pdf", out, &w, &why), 0);
+	cr_assert_str_eq(out, "/leak.pdf");
+	cr_assert_eq(check("/./caf%c3%a9.html", out, &w, &why), 0);
+	cr_assert_str_eq(out, "/caf%C3%A9.html");
+	cr_assert_eq(check("/sta%74ic/./img/*", out, &w, &why), 0);
+	cr_assert_str_eq(out, "/static/img/");
+	cr_assert(w);
+	/* a wildcard's unfinished segment keeps its dots: "/img/..*" covers
+	 * "/img/..x", not everything */
+	cr_assert_eq(check("/img/..*", out, &w, &why), 0);
+	cr_assert_str_eq(out, "/img/..");
+	cr_assert(w);
+	cr_assert_eq(check("/img/%2e*", out, &w, &why), 0);
+	cr_assert_str_eq(out, "/img/.");
+	cr_assert_eq(check("/a/../*", out, &w, &why), 0);
+	cr_assert_str_eq(out, "/");
+	cr_assert_eq(check("/../x", out, &w, &why), -1);
+	cr_assert_eq(check("/%2e%2e/*", out, &w, &why), -1);
+	cr_assert_eq(check("/a%2", out, &w, &why), -1);
+	cr_assert_not_null(why);
+}
+
 Test(banlist, paths_refused)
 {
 	static const char *const bad[] = {

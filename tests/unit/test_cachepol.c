@@ -989,6 +989,13 @@ Test(cachepol, storable_reasons, .init = setup_cfg)
 		{ "GET", 200, NULL, "Cache-Control: private", CACHEPOL_NS_PRIVATE, "private" },
 		{ "GET", 299, NULL, "Cache-Control: must-understand, max-age=60", CACHEPOL_NS_MUST_UNDERSTAND, "must-understand" },
 		{ "GET", 200, "Authorization: Basic x", "Cache-Control: max-age=60", CACHEPOL_NS_AUTHORIZATION, "authorization" },
+		{ "GET", 200, "Cookie: sid=a", "Cache-Control: max-age=60", CACHEPOL_NS_COOKIE, "cookie" },
+		{ "GET", 200, "Cookie: sid=a", "Last-Modified: @-1000", CACHEPOL_NS_COOKIE, "cookie" },
+		{ "GET", 200, "Cookie: sid=a", "Cache-Control: public, max-age=60", CACHEPOL_STORE, "stored" },
+		{ "GET", 200, "Cookie: sid=a", "Cache-Control: s-maxage=60", CACHEPOL_STORE, "stored" },
+		{ "GET", 200, "Cookie: sid=a", "CDN-Cache-Control: max-age=60", CACHEPOL_STORE, "stored" },
+		{ "GET", 200, "Cookie: sid=a", "Surrogate-Control: max-age=60", CACHEPOL_STORE, "stored" },
+		{ "GET", 200, "Cookie:", "Cache-Control: max-age=60", CACHEPOL_STORE, "stored" },
 		{ "GET", 200, NULL, "Cache-Control: max-age=60\nVary: *", CACHEPOL_NS_VARY_STAR, "vary-star" },
 		{ "GET", 200, NULL, "Cache-Control: max-age=60\nSet-Cookie: a=b", CACHEPOL_NS_SET_COOKIE, "set-cookie" },
 		{ "GET", 403, NULL, "ETag: \"x\"", CACHEPOL_NS_NOT_CACHEABLE, "not-cacheable" },
@@ -1018,6 +1025,17 @@ Test(cachepol, storable_reasons, .init = setup_cfg)
 		cr_expect_str_eq(cachepol_store_str(t[i].want), t[i].str);
 	}
 	cr_expect_str_eq(cachepol_store_str((enum cachepol_store)99), "unknown");
+	/* cookies in the key: a response to a request with Cookie is as any */
+	cfg.cookies_keyed = true;
+	{
+		struct cachepol_resp r;
+		struct cachepol_req q;
+
+		mkreq(&q, "GET", "Cookie: sid=a");
+		mkresp(&r, 200, "Cache-Control: max-age=60", T0, T0);
+		cr_expect_eq(cachepol_storable(&r, &q, &cfg), CACHEPOL_STORE);
+	}
+	cfg.cookies_keyed = false;
 	/* Set-Cookie stored when the operator says so */
 	cfg.cache_set_cookie = true;
 	{

@@ -92,7 +92,7 @@ build(const struct ckey_policy *p, const struct rq *r)
 	static char out[CKEY_CANON_SIZE + 1];
 	struct ckey_field f[64];
 	struct ckey_req req = { r->method ? r->method : "GET", r->host, strlen(r->host),
-		                r->https, r->target, strlen(r->target), f, 0 };
+		                r->https, r->target, strlen(r->target), f, 0, CKEY_SCHEME_NONE };
 
 	req.nfields = parse_fields(r->fields, f, 64);
 	memset(&e, 0, sizeof e);
@@ -335,6 +335,60 @@ Test(ckey, query_allow_list)
 	struct ckey_policy *p = policy(CKEY_QUERY_ALLOW, "c,%61,a,%2f", NULL, NULL);
 
 	expect_query(p, cases, sizeof cases / sizeof cases[0]);
+	ckey_policy_free(p);
+}
+
+/* What goes to the origin on a cacheable request: what the key holds. */
+Test(ckey, forward_query)
+{
+	static const struct {
+		const char *in, *none, *all, *allow;
+	} t[] = {
+		{ "", "", "", "" },
+		{ "x=1", "", "x=1", "" },
+		{ "b=2&evil=1&a=A&c", "", "b=2&evil=1&a=A&c", "b=2&a=A" },
+		{ "a&&b=&%61=3", "", "a&&b=&%61=3", "a&b=&%61=3" },
+		{ "ab=1&a=2&A=3", "", "ab=1&a=2&A=3", "a=2" },
+	};
+	struct ckey_policy *pn = policy(CKEY_QUERY_NONE, NULL, NULL, NULL),
+	                   *pa = policy(CKEY_QUERY_ALL, NULL, NULL, NULL),
+	                   *pl = policy(CKEY_QUERY_ALLOW, "a,b", NULL, NULL);
+	char out[64];
+	size_t i, n;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		n = ckey_forward_query(pn, t[i].in, strlen(t[i].in), out);
+		cr_assert_eq(n, 0, "none: '%s'", t[i].in);
+		n = ckey_forward_query(pa, t[i].in, strlen(t[i].in), out);
+		out[n] = '\0';
+		cr_assert_str_eq(out, t[i].all, "all: '%s'", t[i].in);
+		n = ckey_forward_query(pl, t[i].in, strlen(t[i].in), out);
+		out[n] = '\0';
+		cr_assert_str_eq(out, t[i].allow, "allow a,b: '%s'", t[i].in);
+	}
+	ckey_policy_free(pn);
+	ckey_policy_free(pa);
+	ckey_policy_free(pl);
+}
+
+/* The scheme is keyed only when asked, so keys without it stay as they
+ * were. */
+Test(ckey, scheme)
+{
+	struct ckey_policy *p = policy(CKEY_QUERY_ALL, NULL, NULL, NULL);
+	struct ckey_req r = { "GET", "h", 1, true, "/x", 2, NULL, 0, CKEY_SCHEME_NONE };
+	struct ckey a, b, c;
+
+	cr_assert_eq(ckey_build(p, &r, canon, sizeof canon, &a, &e), 0);
+	cr_assert(strncmp(canon, "ckey1 GET h1:h", 14) == 0);
+	r.scheme = CKEY_SCHEME_HTTPS;
+	cr_assert_eq(ckey_build(p, &r, canon, sizeof canon, &b, &e), 0);
+	cr_assert(strncmp(canon, "ckey1 GET s5:https h1:h", 23) == 0);
+	r.scheme = CKEY_SCHEME_HTTP;
+	cr_assert_eq(ckey_build(p, &r, canon, sizeof canon, &c, &e), 0);
+	cr_assert(memcmp(a.digest, b.digest, CKEY_DIGEST_LEN) != 0);
+	cr_assert(memcmp(b.digest, c.digest, CKEY_DIGEST_LEN) != 0);
+	cr_assert(memcmp(b.uri_digest, c.uri_digest, CKEY_DIGEST_LEN) != 0);
 	ckey_policy_free(p);
 }
 
@@ -683,7 +737,7 @@ Test(ckey, buffer_limits)
 	struct ckey_policy *p = policy_n(POL_FULL);
 	struct ckey_field f[2] = { { "Accept", 6, "a", 1 }, { "Cookie", 6, "t=1; sid=2", 10 } };
 	const char *t = "/p/%7e?z=1&%61=2&m";
-	struct ckey_req r = { "GET", "Host:443", 8, true, t, strlen(t), f, 2 };
+	struct ckey_req r = { "GET", "Host:443", 8, true, t, strlen(t), f, 2, CKEY_SCHEME_NONE };
 	struct ckey full;
 	char small[512];
 	size_t cap;
@@ -709,7 +763,7 @@ Test(ckey, worst_case_fits_canon_size)
 	static char target[8192], cookie[8192], buf[CKEY_CANON_SIZE];
 	struct ckey_policy *p = policy(CKEY_QUERY_ALL, NULL, "cookie", "a");
 	struct ckey_field f[1] = { { "Cookie", 6, cookie, 0 } };
-	struct ckey_req r = { "GET", "h", 1, true, target, 0, f, 1 };
+	struct ckey_req r = { "GET", "h", 1, true, target, 0, f, 1, CKEY_SCHEME_NONE };
 	size_t i, n = 0;
 
 	/* 256 one-letter parameters without values, then a long path */

@@ -83,6 +83,43 @@ Test(hreq, host_rules)
 	expect(400, "GET", "/", "HTTP/1.1", F("Host: a@b"));
 }
 
+/* Host names as DNS has them, IPv4 as dotted quads, IPv6 as inet_pton
+ * reads it, ports 0-65535. */
+Test(hreq, host_names)
+{
+	static const char *good[] = {
+		"a", "example.com", "example.com.", "www.example-1.com", "x_y.example",
+		"127.0.0.1", "127.0.0.1:8443", "255.255.255.255", "1e100.net", "[::1]",
+		"[2001:db8::1]:443", "[::ffff:1.2.3.4]", "a:", "a:0", "a:65535", "xn--bcher-kva.example",
+	};
+	static const char *bad[] = {
+		".", "..", "a..b", ".a", "a..", "-a.example", "a-.example", "a.-b", "a%41.example",
+		"a!b", "a$b", "a,b", "a;b", "a=b", "a'b", "a(b)", "a*b", "a~b", "a+b",
+		"256.1.1.1", "1.2.3", "1.2.3.4.5", "1.2.3.04444", "example.123", "[1::2::3]",
+		"[v1.x]", "[fe80::1%25eth0]", "[::1]x", "a:65536", "a:99999999999999999999", "a::80",
+	};
+	char big[300];
+	size_t i;
+
+	for (i = 0; i < sizeof good / sizeof good[0]; i++)
+		cr_assert(hreq_valid_authority(good[i], strlen(good[i])), "'%s' refused", good[i]);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		cr_assert(!hreq_valid_authority(bad[i], strlen(bad[i])), "'%s' accepted", bad[i]);
+	/* a label of 63 bytes is the most; a name of 253 */
+	memset(big, 'a', 63);
+	cr_assert(hreq_valid_authority(big, 63));
+	memset(big, 'a', 64);
+	cr_assert(!hreq_valid_authority(big, 64));
+	for (i = 0; i < 253; i++)
+		big[i] = i % 2 ? '.' : 'a';
+	cr_assert(hreq_valid_authority(big, 253));
+	big[253] = '.';
+	cr_assert(hreq_valid_authority(big, 254), "a trailing dot does not count");
+	big[253] = 'a';
+	big[254] = 'a';
+	cr_assert(!hreq_valid_authority(big, 255));
+}
+
 Test(hreq, framing_rules)
 {
 	expect(400, "POST", "/", "HTTP/1.1", F("Host: a", "Content-Length: 1", "Content-Length: 1"));

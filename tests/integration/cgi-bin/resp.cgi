@@ -2,6 +2,7 @@
 # resp.cgi: a response shaped by its query string, for the cache tests.
 #   s=CODE          status (default 200)
 #   h=Name:Value    a response field (repeatable; %-encoded)
+#   h304=Name:Value a field of the 304 only (repeatable; %-encoded)
 #   b=TEXT          the body (default: a line unique to this run of the
 #                   script, "resp <time> <pid> <method>", so that a test
 #                   can tell a cached answer from a fresh one)
@@ -18,7 +19,7 @@ use warnings;
 use POSIX qw(strftime);
 use Time::HiRes qw(time sleep);
 
-my ($status, $body, $etag, $lm, $cut, $count, @fields) = (200);
+my ($status, $body, $etag, $lm, $cut, $count, @fields, @f304) = (200);
 my $nap = 0;
 for my $kv (split /&/, $ENV{QUERY_STRING} // '') {
 	my ($k, $v) = split /=/, $kv, 2;
@@ -27,6 +28,7 @@ for my $kv (split /&/, $ENV{QUERY_STRING} // '') {
 	$v =~ s/%([0-9A-Fa-f]{2})/chr(hex($1))/ge;
 	if ($k eq 's') { $status = $v }
 	elsif ($k eq 'h') { push @fields, $v }
+	elsif ($k eq 'h304') { push @f304, $v }
 	elsif ($k eq 'b') { $body = $v }
 	elsif ($k eq 'etag') { $etag = $v }
 	elsif ($k eq 'lm') { $lm = $v }
@@ -52,6 +54,7 @@ $head .= "Last-Modified: $lm_text\r\n" if defined $lm_text;
 $head .= "$_\r\n" for @fields;
 $| = 1;
 if ($status == 304) {
+	$head .= "$_\r\n" for @f304;
 	print "Status: 304\r\n$head\r\n";
 	exit 0;
 }
