@@ -174,6 +174,16 @@ bad400 'GET @P@ HTTP/1.1\r\nHost: edge.test\r\nX-A: a\r\n b\r\n\r\n'
 bad400 'GET @P@ HTTP/1.1\r\nX-A: a\r\n\tb\r\nHost: edge.test\r\n\r\n'
 pass "obs-fold: 400"
 
+# an invalid field line rejects the request it is in, never the one before
+# it on the same connection: two pipelined requests, the second bad
+send 'GET /cgi-bin/env.cgi/pipe1 HTTP/1.1\r\nHost: edge.test\r\n\r\nGET /cgi-bin/env.cgi/pipe2 HTTP/1.1\r\nHost: edge.test\r\nX-A: a\000b\r\n\r\n'
+expect_eq "$STATUS" "HTTP/1.1 200 OK" "the first of two pipelined requests"
+expect_contains "$RAW" "PATH_INFO=/pipe1"
+expect_contains "$RAW" $'HTTP/1.1 400 Bad Request'
+expect_not_contains "$RAW" "PATH_INFO=/pipe2"
+expect_eq "$(nstatus)" 2 "answers to two pipelined requests"
+pass "pipelined: a NUL in the second request refuses that one only"
+
 # bare LF line ends (RFC 9112 2.2 lets a recipient accept them): served
 passes 'GET @P@ HTTP/1.1\nHost: edge.test\nX-A: b\nConnection: close\n\n'
 passes 'GET @P@ HTTP/1.1\r\nHost: edge.test\nX-A: b\r\nConnection: close\n\r\n'

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t0459: a revalidation's 304 never turns a shared entry into something the
+# t0463: a revalidation's 304 never turns a shared entry into something the
 # cache would not have stored (RFC 9111 3.2, 4.3.4, 3):
 #   - Set-Cookie in a 304 goes to the viewer whose request was revalidated
 #     (it is their answer) but never into the shared entry: the next viewer
