@@ -47,6 +47,7 @@
 #include "hreq.h"
 #include "log.h"
 #include "org.h"
+#include "org_path.h"
 #include "srv.h"
 #include "tls.h"
 #include "version.h"
@@ -353,8 +354,7 @@ first_call(struct org_req *r, const char *method, const char *version,
 	struct hdr_walk w = { &h, r, 0 };
 	struct hreq_limits lim = { (size_t)srv->o.max_url_length, srv->o.max_body_size };
 	unsigned status;
-	char path[8192];
-	const char *q;
+	const char *q = "";
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
 
@@ -393,9 +393,23 @@ first_call(struct org_req *r, const char *method, const char *version,
 		status = 431;
 		snprintf(h.why, sizeof h.why, "request head larger than max_header_size");
 	}
-	if (status == 0 && hreq_decode_path(r->target, path, sizeof path, &q) < 0) {
-		status = 400;
-		snprintf(h.why, sizeof h.why, "bad path");
+	if (status == 0) { /* the one form every later step uses (org_path.h) */
+		size_t room = strlen(r->target) + 2;
+		int pr;
+
+		r->path = malloc(room);
+		if (r->path == NULL) {
+			*ret = MHD_NO;
+			return -1;
+		}
+		pr = org_path_normalize(r->target, r->path, room, &q);
+		if (pr != ORG_PATH_OK) {
+			free(r->path);
+			r->path = NULL;
+			status = 400;
+			snprintf(h.why, sizeof h.why, "%s", pr == ORG_PATH_ABOVE ?
+			         "path climbs above the root" : "bad path");
+		}
 	}
 	if (status != 0) {
 		if (status == 405)
@@ -405,7 +419,6 @@ first_call(struct org_req *r, const char *method, const char *version,
 		*ret = send_error(r, status, h.why, true);
 		return -1;
 	}
-	r->path = strdup(path);
 	r->query = q;
 	if (h.n_host > 0) {
 		char *host = strndup(h.host, h.host_len);
@@ -645,17 +658,24 @@ conn_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
 
 /* ---- start-up ---------------------------------------------------------------- */
 
+/* PREFIX=VALUE: PREFIX normalized as request paths are (org_path.h), so
+ * that it matches them: "//php/" is "/php/". */
 static int
 parse_prefix_rule(const char *item, char *prefix, size_t plen, const char **rest,
                   const char *key, struct err *e)
 {
 	const char *eq = strchr(item, '=');
+	char raw[512];
 
 	if (eq == NULL || item[0] != '/' || (size_t)(eq - item) >= plen)
 		return err_set(e, ERR_USAGE, "key '%s': '%s' is not PREFIX=VALUE with PREFIX "
 		               "starting with '/'", key, item);
-	memcpy(prefix, item, (size_t)(eq - item));
-	prefix[eq - item] = '\0';
+	memcpy(raw, item, (size_t)(eq - item));
+	raw[eq - item] = '\0';
+	if (strchr(raw, '?') != NULL ||
+	    org_path_normalize(raw, prefix, plen, NULL) != ORG_PATH_OK)
+		return err_set(e, ERR_USAGE, "key '%s': '%s': PREFIX is not a path (no '?', "
+		               "no bad %%-escape, no '..' above the root)", key, item);
 	*rest = eq + 1;
 	return 0;
 }
@@ -690,6 +710,15 @@ setup_routes(struct org_server *srv, struct err *e)
 			return err_set(e, ERR_USAGE, "key 'cgi_bin': %s: not a directory",
 			               o->cgi_bin);
 	}
+	if (srv->cgi_real[0] != '\0' && srv->docroot_real[0] != '\0' &&
+	    org_path_under(srv->docroot_real, srv->cgi_real))
+		return err_set(e, ERR_USAGE, "key 'cgi_bin': %s holds the docroot %s: every "
+		               "file there is a script, none could be served", srv->cgi_real,
+		               srv->docroot_real);
+	for (i = 0; i < o->static_deny.n; i++)
+		if (strchr(o->static_deny.v[i], '/') != NULL)
+			return err_set(e, ERR_USAGE, "key 'static_deny': '%s' is not a file-name "
+			               "suffix (it has a '/')", o->static_deny.v[i]);
 	srv->cc = calloc(o->cache_control.n + 1, sizeof *srv->cc);
 	srv->fcgi = calloc(o->fastcgi.n + 1, sizeof *srv->fcgi);
 	if (srv->cc == NULL || srv->fcgi == NULL)
