@@ -53,9 +53,11 @@ struct org_server {
 	struct org_cc_rule *cc;
 	size_t ncc;
 	char server_port[8];       /* SERVER_PORT */
-	pthread_mutex_t stats_mu;
-	struct org_stat *stats;    /* per path counts */
+	pthread_mutex_t stats_mu;  /* the stats, kept only with introspection on */
+	struct org_stat *stats;    /* per path counts, in arrival order */
 	size_t nstats, capstats;
+	uint32_t *stat_slots;      /* hash slots: index + 1 into stats, 0 empty */
+	unsigned long long stats_other; /* paths past the cap */
 	unsigned long long requests;
 };
 

@@ -50,9 +50,10 @@
 	  "'/php/=unix:/run/php/php-fpm.sock' or '/app=127.0.0.1:9000'") \
 	X(trace, CFG_BOOL, NULL, "false", 0, 0, NULL, 0, \
 	  "log the decrypt, process and encrypt steps of every request") \
-	X(introspection, CFG_BOOL, NULL, "true", 0, 0, NULL, 0, \
+	X(introspection, CFG_BOOL, NULL, "false", 0, 0, NULL, 0, \
 	  "serve GET /_origind/session (this connection's TLS facts) and " \
-	  "/_origind/stats (requests per path) as JSON") \
+	  "/_origind/stats (requests per path) as JSON, to anyone who can reach " \
+	  "origind, edges' viewers included (off: ordinary paths)") \
 	X(max_header_size, CFG_SIZE, "SIZE", "16k", 1024, 1048576, NULL, 0, \
 	  "request line + header fields larger than this: 431 (or 414)") \
 	X(max_url_length, CFG_INT, "N", "8192", 64, 1048576, NULL, 0, \
