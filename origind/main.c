@@ -10,7 +10,8 @@
  *                  raw request-target (before any unescaping)
  *   access() #1    TLS facts; mutual TLS enforced (403 before anything
  *                  else); the head validated (lib/hreq.c): 400/405/413/
- *                  414/417/501 and close; the path decoded
+ *                  414/417/501 and close; the path normalized (org_path.h:
+ *                  the one form every later step routes on)
  *   access() #2..  body collected up to max_body_size
  *   access() last  dispatch: /_origind/, FastCGI prefixes, /cgi-bin/,
  *                  static files; the reply queued

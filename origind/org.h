@@ -81,7 +81,7 @@ struct org_req {
 	char *target;            /* raw request-target, as received */
 	const char *method;      /* owned by MHD, valid for the request */
 	const char *version;     /* "HTTP/1.1" */
-	char *path;              /* percent-decoded, dot-segments resolved */
+	char *path;              /* normalized (org_path.h): decoded, no dot-segment, no "//" */
 	const char *query;       /* raw query (after '?'), "" if none */
 	const char *host;        /* Host header value, NULL if none */
 	const char *content_type;/* Content-Type header, NULL if none */

@@ -1,10 +1,12 @@
 /*
  * org_static.c: static files from docroot (RFC 9110 sections 8.8, 13, 14).
  *
- * The request path arrives percent-decoded with dot-segments resolved
- * (hreq_decode_path refuses paths that climb above the root); the file is
- * then resolved with realpath(3) and must stay inside docroot, so a
- * symlink that leaves it is refused (403).  Validators: a strong ETag from
+ * The request path arrives normalized (org_path.h: decoded, dot-segments
+ * resolved, slashes merged; above the root refused); the file is then
+ * resolved with realpath(3) and must stay inside docroot, so a symlink
+ * that leaves it is refused (403), and a script (under cgi_bin, where a
+ * FastCGI prefix maps, or named in static_deny) is refused (403) whatever
+ * name reached it.  Validators: a strong ETag from
  * size and modification time, and Last-Modified.  Preconditions are
  * evaluated in RFC 9110 13.2.2's order: If-Match, If-Unmodified-Since,
  * If-None-Match, If-Modified-Since, then If-Range with Range.  One byte
