@@ -134,6 +134,9 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(wildcard lib/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)
 
+# targets that include an origind module whole (origind is not in libedge.a)
+build/fuzz/fuzz_org_path: origind/org_path.c origind/org_path.h
+
 fuzz-run: $(FUZZ_BIN)
 	@set -e; for n in $(FUZZ_NAMES); do \
 	  mkdir -p build/fuzz/corpus_$$n; \

@@ -10,7 +10,8 @@
  *                  raw request-target (before any unescaping)
  *   access() #1    TLS facts; mutual TLS enforced (403 before anything
  *                  else); the head validated (lib/hreq.c): 400/405/413/
- *                  414/417/501 and close; the path decoded
+ *                  414/417/501 and close; the path normalized (org_path.h:
+ *                  the one form every later step routes on)
  *   access() #2..  body collected up to max_body_size
  *   access() last  dispatch: /_origind/, FastCGI prefixes, /cgi-bin/,
  *                  static files; the reply queued
@@ -38,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -47,6 +49,7 @@
 #include "hreq.h"
 #include "log.h"
 #include "org.h"
+#include "org_path.h"
 #include "srv.h"
 #include "tls.h"
 #include "version.h"
@@ -229,38 +232,81 @@ tls_facts(struct org_req *r, gnutls_session_t s, bool want_client)
 
 /* ---- stats ------------------------------------------------------------------ */
 
+/* Requests per path, only with introspection on.  A request costs one
+ * hash and at most STAT_PROBES slot looks under stats_mu, whatever came
+ * before: an open-addressing table of STAT_SLOTS slots (index + 1 into
+ * srv->stats, 0 empty), kept under a third full by the cap, with a hash
+ * seeded at start so that a client cannot pick colliding paths.  Past
+ * MAX_STAT_PATHS paths, a path longer than STAT_PATH_MAX, or a probe run
+ * longer than STAT_PROBES, a new path is counted under "(other)". */
 #define MAX_STAT_PATHS 10000
+#define STAT_SLOTS     32768   /* a power of two, > 3 * MAX_STAT_PATHS */
+#define STAT_PROBES    64
+#define STAT_PATH_MAX  1024
+
+static uint64_t stat_seed;
+
+static uint64_t
+stat_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325u ^ stat_seed;
+
+	for (; *s != '\0'; s++) { /* FNV-1a, then splitmix64's finalizer */
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3u;
+	}
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9u;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebu;
+	return h ^ (h >> 31);
+}
 
 static void
 stats_count(struct org_server *srv, const char *path)
 {
-	size_t i;
+	size_t i, slot, free_slot = STAT_SLOTS;
+	uint64_t h = stat_hash(path);
 
 	pthread_mutex_lock(&srv->stats_mu);
 	srv->requests++;
-	for (i = 0; i < srv->nstats; i++)
-		if (strcmp(srv->stats[i].path, path) == 0) {
-			srv->stats[i].count++;
+	if (srv->stat_slots == NULL &&
+	    (srv->stat_slots = calloc(STAT_SLOTS, sizeof *srv->stat_slots)) == NULL)
+		goto other;
+	for (i = 0; i < STAT_PROBES; i++) {
+		uint32_t e;
+
+		slot = (size_t)(h + i) & (STAT_SLOTS - 1);
+		e = srv->stat_slots[slot];
+		if (e == 0) {
+			free_slot = slot;
+			break;
+		}
+		if (strcmp(srv->stats[e - 1].path, path) == 0) {
+			srv->stats[e - 1].count++;
 			goto out;
 		}
-	if (srv->nstats > MAX_STAT_PATHS) { /* full: the last entry is "(other)" */
-		srv->stats[MAX_STAT_PATHS].count++;
-		goto out;
 	}
-	if (srv->nstats == MAX_STAT_PATHS)
-		path = "(other)";
+	if (free_slot == STAT_SLOTS || srv->nstats >= MAX_STAT_PATHS ||
+	    strlen(path) > STAT_PATH_MAX)
+		goto other;
 	if (srv->nstats == srv->capstats) {
 		size_t cap = srv->capstats ? srv->capstats * 2 : 64;
 		struct org_stat *ns = realloc(srv->stats, cap * sizeof *ns);
 
 		if (ns == NULL)
-			goto out;
+			goto other;
 		srv->stats = ns;
 		srv->capstats = cap;
 	}
 	srv->stats[srv->nstats].path = strdup(path);
-	if (srv->stats[srv->nstats].path != NULL)
-		srv->stats[srv->nstats++].count = 1;
+	if (srv->stats[srv->nstats].path == NULL)
+		goto other;
+	srv->stats[srv->nstats].count = 1;
+	srv->stat_slots[free_slot] = (uint32_t)++srv->nstats;
+	goto out;
+other:
+	srv->stats_other++;
 out:
 	pthread_mutex_unlock(&srv->stats_mu);
 }
@@ -277,6 +323,8 @@ serve_stats(struct org_req *r)
 	paths = cJSON_AddObjectToObject(j, "paths");
 	for (i = 0; i < srv->nstats; i++)
 		cJSON_AddNumberToObject(paths, srv->stats[i].path, (double)srv->stats[i].count);
+	if (srv->stats_other > 0)
+		cJSON_AddNumberToObject(paths, "(other)", (double)srv->stats_other);
 	pthread_mutex_unlock(&srv->stats_mu);
 	return send_json(r, j);
 }
@@ -353,8 +401,7 @@ first_call(struct org_req *r, const char *method, const char *version,
 	struct hdr_walk w = { &h, r, 0 };
 	struct hreq_limits lim = { (size_t)srv->o.max_url_length, srv->o.max_body_size };
 	unsigned status;
-	char path[8192];
-	const char *q;
+	const char *q = "";
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
 
@@ -393,9 +440,23 @@ first_call(struct org_req *r, const char *method, const char *version,
 		status = 431;
 		snprintf(h.why, sizeof h.why, "request head larger than max_header_size");
 	}
-	if (status == 0 && hreq_decode_path(r->target, path, sizeof path, &q) < 0) {
-		status = 400;
-		snprintf(h.why, sizeof h.why, "bad path");
+	if (status == 0) { /* the one form every later step uses (org_path.h) */
+		size_t room = strlen(r->target) + 2;
+		int pr;
+
+		r->path = malloc(room);
+		if (r->path == NULL) {
+			*ret = MHD_NO;
+			return -1;
+		}
+		pr = org_path_normalize(r->target, r->path, room, &q);
+		if (pr != ORG_PATH_OK) {
+			free(r->path);
+			r->path = NULL;
+			status = 400;
+			snprintf(h.why, sizeof h.why, "%s", pr == ORG_PATH_ABOVE ?
+			         "path climbs above the root" : "bad path");
+		}
 	}
 	if (status != 0) {
 		if (status == 405)
@@ -405,7 +466,6 @@ first_call(struct org_req *r, const char *method, const char *version,
 		*ret = send_error(r, status, h.why, true);
 		return -1;
 	}
-	r->path = strdup(path);
 	r->query = q;
 	if (h.n_host > 0) {
 		char *host = strndup(h.host, h.host_len);
@@ -486,7 +546,8 @@ dispatch(struct org_req *r)
 	enum MHD_Result ret;
 	bool get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
 
-	stats_count(srv, r->path);
+	if (srv->o.introspection)
+		stats_count(srv, r->path);
 	if (!known_method(r->method))
 		return send_error(r, 501, "method not implemented", false);
 	if (srv->o.introspection && strncmp(r->path, "/_origind/", 10) == 0) {
@@ -645,17 +706,24 @@ conn_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
 
 /* ---- start-up ---------------------------------------------------------------- */
 
+/* PREFIX=VALUE: PREFIX normalized as request paths are (org_path.h), so
+ * that it matches them: "//php/" is "/php/". */
 static int
 parse_prefix_rule(const char *item, char *prefix, size_t plen, const char **rest,
                   const char *key, struct err *e)
 {
 	const char *eq = strchr(item, '=');
+	char raw[512];
 
 	if (eq == NULL || item[0] != '/' || (size_t)(eq - item) >= plen)
 		return err_set(e, ERR_USAGE, "key '%s': '%s' is not PREFIX=VALUE with PREFIX "
 		               "starting with '/'", key, item);
-	memcpy(prefix, item, (size_t)(eq - item));
-	prefix[eq - item] = '\0';
+	memcpy(raw, item, (size_t)(eq - item));
+	raw[eq - item] = '\0';
+	if (strchr(raw, '?') != NULL ||
+	    org_path_normalize(raw, prefix, plen, NULL) != ORG_PATH_OK)
+		return err_set(e, ERR_USAGE, "key '%s': '%s': PREFIX is not a path (no '?', "
+		               "no bad %%-escape, no '..' above the root)", key, item);
 	*rest = eq + 1;
 	return 0;
 }
@@ -690,6 +758,15 @@ setup_routes(struct org_server *srv, struct err *e)
 			return err_set(e, ERR_USAGE, "key 'cgi_bin': %s: not a directory",
 			               o->cgi_bin);
 	}
+	if (srv->cgi_real[0] != '\0' && srv->docroot_real[0] != '\0' &&
+	    org_path_under(srv->docroot_real, srv->cgi_real))
+		return err_set(e, ERR_USAGE, "key 'cgi_bin': %s holds the docroot %s: every "
+		               "file there is a script, none could be served", srv->cgi_real,
+		               srv->docroot_real);
+	for (i = 0; i < o->static_deny.n; i++)
+		if (strchr(o->static_deny.v[i], '/') != NULL)
+			return err_set(e, ERR_USAGE, "key 'static_deny': '%s' is not a file-name "
+			               "suffix (it has a '/')", o->static_deny.v[i]);
 	srv->cc = calloc(o->cache_control.n + 1, sizeof *srv->cc);
 	srv->fcgi = calloc(o->fastcgi.n + 1, sizeof *srv->fcgi);
 	if (srv->cc == NULL || srv->fcgi == NULL)
@@ -859,6 +936,8 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads inherit the mask */
 	pthread_mutex_init(&srv->stats_mu, NULL);
+	if (getrandom(&stat_seed, sizeof stat_seed, 0) != (ssize_t)sizeof stat_seed)
+		stat_seed = org_now_ns() ^ (uint64_t)getpid() << 32;
 	if (tls_init(&e) < 0 || setup_routes(srv, &e) < 0 || check_tls(srv, &e) < 0) {
 		fprintf(stderr, "origind: %s\n", e.msg);
 		status = e.code == ERR_USAGE ? 2 : 1;
@@ -873,9 +952,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "origind: %s\n", e.msg);
 		goto out;
 	}
-	LOG_INFO("listening", "addr=%s docroot=%s cgi_bin=%s fastcgi=%zu mtls=%s trace=%s",
-	         srv->o.listen_https, log_q(srv->docroot_real), log_q(srv->cgi_real),
-	         srv->nfcgi, srv->o.client_ca ? "on" : "off", srv->o.trace ? "on" : "off");
+	LOG_INFO("listening", "addr=%s docroot=%s cgi_bin=%s fastcgi=%zu mtls=%s trace=%s "
+	         "introspection=%s", srv->o.listen_https, log_q(srv->docroot_real),
+	         log_q(srv->cgi_real), srv->nfcgi, srv->o.client_ca ? "on" : "off",
+	         srv->o.trace ? "on" : "off", srv->o.introspection ? "on" : "off");
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
@@ -897,6 +977,7 @@ out:
 	for (i = 0; i < srv->nstats; i++)
 		free(srv->stats[i].path);
 	free(srv->stats);
+	free(srv->stat_slots);
 	if (ticket_key.data != NULL)
 		gnutls_free(ticket_key.data);
 	pthread_mutex_destroy(&srv->stats_mu);

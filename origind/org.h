@@ -53,9 +53,11 @@ struct org_server {
 	struct org_cc_rule *cc;
 	size_t ncc;
 	char server_port[8];       /* SERVER_PORT */
-	pthread_mutex_t stats_mu;
-	struct org_stat *stats;    /* per path counts */
+	pthread_mutex_t stats_mu;  /* the stats, kept only with introspection on */
+	struct org_stat *stats;    /* per path counts, in arrival order */
 	size_t nstats, capstats;
+	uint32_t *stat_slots;      /* hash slots: index + 1 into stats, 0 empty */
+	unsigned long long stats_other; /* paths past the cap */
 	unsigned long long requests;
 };
 
@@ -79,7 +81,7 @@ struct org_req {
 	char *target;            /* raw request-target, as received */
 	const char *method;      /* owned by MHD, valid for the request */
 	const char *version;     /* "HTTP/1.1" */
-	char *path;              /* percent-decoded, dot-segments resolved */
+	char *path;              /* normalized (org_path.h): decoded, no dot-segment, no "//" */
 	const char *query;       /* raw query (after '?'), "" if none */
 	const char *host;        /* Host header value, NULL if none */
 	const char *content_type;/* Content-Type header, NULL if none */

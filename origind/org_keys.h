@@ -14,6 +14,11 @@
 	"+AES-256-GCM:+CHACHA20-POLY1305:+AEAD:+SIGN-ALL:+GROUP-X25519:" \
 	"+GROUP-SECP256R1:+GROUP-SECP384R1:+COMP-NULL:+CTYPE-X509:%SAFE_RENEGOTIATION"
 
+/* Names whose source is secret: what PHP runs (php-fpm's
+ * security.limit_extensions allows any of them once configured). */
+#define ORG_DEFAULT_STATIC_DENY \
+	".php,.php3,.php4,.php5,.php7,.php8,.phtml,.pht,.phar,.phps"
+
 #define ORG_KEYS(X) \
 	X(listen_https, CFG_ADDR, "ADDR", ":9443", 0, 0, NULL, 0, \
 	  "address:port of the HTTPS listener (:9443 = every address)") \
@@ -32,6 +37,10 @@
 	X(cache_control, CFG_LIST, "PREFIX=VALUE", NULL, 0, 0, NULL, CFG_NOSPLIT, \
 	  "Cache-Control for static files under a URL prefix, e.g. " \
 	  "'/static/=public, max-age=86400'; the longest prefix wins") \
+	X(static_deny, CFG_LIST, "SUFFIXES", ORG_DEFAULT_STATIC_DENY, 0, 0, NULL, 0, \
+	  "a file whose name ends with one of these (any case) is never served as " \
+	  "a static file (403): script source must not leak (files under cgi_bin " \
+	  "or where a fastcgi prefix maps are never served either; empty: none)") \
 	X(cgi_bin, CFG_STR, "DIR", NULL, 0, 0, NULL, 0, \
 	  "run CGI/1.1 scripts from DIR under /cgi-bin/ (off when unset)") \
 	X(cgi_timeout, CFG_DURATION, "DURATION", "30s", 100, 86400000, NULL, 0, \
@@ -41,9 +50,10 @@
 	  "'/php/=unix:/run/php/php-fpm.sock' or '/app=127.0.0.1:9000'") \
 	X(trace, CFG_BOOL, NULL, "false", 0, 0, NULL, 0, \
 	  "log the decrypt, process and encrypt steps of every request") \
-	X(introspection, CFG_BOOL, NULL, "true", 0, 0, NULL, 0, \
+	X(introspection, CFG_BOOL, NULL, "false", 0, 0, NULL, 0, \
 	  "serve GET /_origind/session (this connection's TLS facts) and " \
-	  "/_origind/stats (requests per path) as JSON") \
+	  "/_origind/stats (requests per path) as JSON, to anyone who can reach " \
+	  "origind, edges' viewers included (off: ordinary paths)") \
 	X(max_header_size, CFG_SIZE, "SIZE", "16k", 1024, 1048576, NULL, 0, \
 	  "request line + header fields larger than this: 431 (or 414)") \
 	X(max_url_length, CFG_INT, "N", "8192", 64, 1048576, NULL, 0, \

@@ -1,10 +1,12 @@
 /*
  * org_static.c: static files from docroot (RFC 9110 sections 8.8, 13, 14).
  *
- * The request path arrives percent-decoded with dot-segments resolved
- * (hreq_decode_path refuses paths that climb above the root); the file is
- * then resolved with realpath(3) and must stay inside docroot, so a
- * symlink that leaves it is refused (403).  Validators: a strong ETag from
+ * The request path arrives normalized (org_path.h: decoded, dot-segments
+ * resolved, slashes merged; above the root refused); the file is then
+ * resolved with realpath(3) and must stay inside docroot, so a symlink
+ * that leaves it is refused (403), and a script (under cgi_bin, where a
+ * FastCGI prefix maps, or named in static_deny) is refused (403) whatever
+ * name reached it.  Validators: a strong ETag from
  * size and modification time, and Last-Modified.  Preconditions are
  * evaluated in RFC 9110 13.2.2's order: If-Match, If-Unmodified-Since,
  * If-None-Match, If-Modified-Since, then If-Range with Range.  One byte
@@ -29,6 +31,7 @@
 
 #include "hrange.h"
 #include "org.h"
+#include "org_path.h"
 
 static const struct {
 	const char *ext, *type;
@@ -153,6 +156,47 @@ encode_path(const char *path, char *out, size_t len)
 	out[o] = '\0';
 }
 
+/* Why real (a resolved regular file inside the docroot) is a script that
+ * must never go out as bytes, or NULL when it may.  Checked on the file's
+ * real path, so that neither the URL's spelling nor a symlink matters:
+ * under cgi_bin; where a FastCGI prefix maps (its docroot-relative real
+ * path matches a prefix, or it lies under what docroot + prefix resolves
+ * to, when that is a symlink to elsewhere in the docroot); or a name
+ * ending with a static_deny suffix. */
+static const char *
+script_file(const struct org_server *srv, const char *real)
+{
+	const char *rel = real + strlen(srv->docroot_real);
+	const char *base = strrchr(real, '/');
+	size_t i, bl;
+
+	if (srv->cgi_real[0] != '\0' && org_path_under(real, srv->cgi_real))
+		return "file under cgi_bin";
+	for (i = 0; i < srv->nfcgi; i++) {
+		const char *pre = srv->fcgi[i].prefix;
+		char want[PATH_MAX * 2], mapped[PATH_MAX];
+		size_t pl = strlen(pre);
+
+		if (strncmp(rel, pre, pl) == 0)
+			return "file where a fastcgi prefix maps";
+		while (pl > 1 && pre[pl - 1] == '/')
+			pl--;
+		snprintf(want, sizeof want, "%s%.*s", srv->docroot_real, (int)pl, pre);
+		if (realpath(want, mapped) != NULL && org_path_under(real, mapped))
+			return "file where a fastcgi prefix maps";
+	}
+	base = base != NULL ? base + 1 : real;
+	bl = strlen(base);
+	for (i = 0; i < srv->o.static_deny.n; i++) {
+		const char *suf = srv->o.static_deny.v[i];
+		size_t sl = strlen(suf);
+
+		if (sl <= bl && strcasecmp(base + bl - sl, suf) == 0)
+			return "file name in static_deny";
+	}
+	return NULL;
+}
+
 static struct MHD_Response *
 empty_response(void)
 {
@@ -218,6 +262,11 @@ org_static_handle(struct org_req *r, struct org_reply *out)
 	}
 	if (!S_ISREG(st.st_mode))
 		return;
+	if ((v = script_file(srv, real)) != NULL) {
+		out->status = 403;
+		snprintf(out->detail, sizeof out->detail, "%s", v);
+		return;
+	}
 	fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		out->status = errno == EACCES ? 403 : 404;

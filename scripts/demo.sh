@@ -107,10 +107,12 @@ else
 fi
 
 say "origind on 127.0.0.1:$ORIGIN_HTTPS (mutual TLS: edges must present edge-client)"
+# --introspection: /_origind/session and /_origind/stats, which edgecheck
+# reads through the edges to show the origin leg (off by default)
 bg origind "$bin/origind" --listen-https "127.0.0.1:$ORIGIN_HTTPS" \
 	--cert "$pki/$ORIGIN_HOST.chain.pem" --key "$pki/$ORIGIN_HOST.key" \
 	--client-ca "$pki/ca.pem" --docroot "$run/www" --cgi-bin "$root/demo/cgi-bin" \
-	"${fastcgi[@]}" --cache-control '/=public, max-age=60' --trace
+	"${fastcgi[@]}" --cache-control '/=public, max-age=60' --trace --introspection
 wait_port "$ORIGIN_HTTPS" origind
 
 edge() { # edge NAME HTTPS-PORT ADMIN-PORT [more flags]

@@ -872,6 +872,19 @@ not_origind(struct chk *k, struct step *s, const struct fetch *sess)
 	char st[800];
 
 	fact(s, "session_probe", "GET /_origind/session -> %s", status_text(sess, st, sizeof st));
+	/* origind answers its own 404 there when introspection is off */
+	if (sess->status == 404 && strncmp(sess->server, "origind/", 8) == 0) {
+		fact(s, "origin", "%s, introspection off", sess->server);
+		if (k->o->require_origind)
+			step_fail(s, "the origin is origind with introspection off: start it with "
+			          "'introspection = on' (--introspection) to show the origin leg "
+			          "(--require-origind)");
+		else
+			step_state(s, ST_SKIP, "the origin is origind with introspection off: "
+			           "start it with 'introspection = on' (--introspection) to show "
+			           "the origin leg");
+		return;
+	}
 	if (k->o->require_origind)
 		step_fail(s, "origin is not origind: cannot show the origin leg (--require-origind)");
 	else

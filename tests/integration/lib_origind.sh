@@ -5,7 +5,10 @@
 #   start_origind NAME [flags...]
 #                          start $ORIGIND on 127.0.0.1:<free port> with the
 #                          origin.test pair plus flags; waits until it
-#                          listens; sets ORIGIN_PORT and ORIGIN_PID
+#                          listens; sets ORIGIN_PORT and ORIGIN_PID.  Adds
+#                          --introspection (the tests read /_origind/)
+#                          unless flags say --[no-]introspection, or
+#                          ORIGIND_DEFAULTS=1 (origind's own default: off)
 #   ocurl [curl args...] PATH
 #                          curl -sS over verified TLS to origin.test:PORT
 #   raw REQUEST            send REQUEST (printf %b escapes) over TLS and
@@ -26,12 +29,15 @@ origind_pki() {
 
 # shellcheck disable=SC2034 # ORIGIN_PID is read by the tests
 start_origind() {
-	local name=$1
+	local name=$1 a intro=(--introspection)
 	shift
 	origind_pki
 	ORIGIN_PORT=$(free_port)
+	[[ ${ORIGIND_DEFAULTS:-0} != 1 ]] || intro=()
+	for a in "$@"; do [[ $a != --introspection && $a != --no-introspection ]] || intro=(); done
 	start_bg "$name" "$ORIGIND" --listen-https "127.0.0.1:$ORIGIN_PORT" \
-		--cert "$T/pki/origin.test.chain.pem" --key "$T/pki/origin.test.key" "$@"
+		--cert "$T/pki/origin.test.chain.pem" --key "$T/pki/origin.test.key" \
+		"${intro[@]}" "$@"
 	ORIGIN_PID=${_BG_PIDS[-1]}
 	wait_port "$ORIGIN_PORT"
 }

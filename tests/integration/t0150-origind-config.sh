@@ -120,15 +120,14 @@ HELP=$STDOUT
 expect_contains "$HELP" "Usage: origind"
 declare -A DEF=(
 	[listen_https]=":9443" [index]="index.html" [cgi_timeout]="30s"
-	[trace]="false" [introspection]="true" [max_header_size]="16k"
+	[trace]="false" [introspection]="false" [max_header_size]="16k"
 	[max_url_length]="8192" [max_body_size]="10MiB" [max_connections]="256"
 	[max_connections_per_ip]="64" [connection_timeout]="30s" [log_level]="info"
-	[tls_priority]="NONE:+VERS-TLS1.3:+VERS-TLS1.2:"
+	[tls_priority]="NONE:+VERS-TLS1.3:+VERS-TLS1.2:" [static_deny]=".php,.php3,"
 )
 flat=$(tr -s ' \n' ' ' <<<"${HELP#*Options}")
 for k in "${!DEF[@]}"; do
 	f=--${k//_/-}
-	[[ $k == introspection ]] && f="--[no-]introspection"
 	# the flag, then its help text, then "[default: X" before the next flag
 	entry=${flat#*" $f "}
 	[[ $entry != "$flat" ]] || fail "--help does not list $f"

@@ -3,7 +3,9 @@
 # (refused requests reach no handler and are not counted);
 # GET /_origind/session reports this connection's TLS facts: tls_version
 # TLSv1.3 / TLSv1.2, the cipher negotiated, the SNI name sent ("" without
-# one), remote address and port; --no-introspection turns both into 404.
+# one), remote address and port.  Both only with --introspection: off by
+# default (and with --no-introspection) they are ordinary paths: 404, or
+# the docroot's own file of that name.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=lib_origind.sh
@@ -83,6 +85,21 @@ J=$(timeout "$CMD_TIMEOUT" curl -sS --cacert "$T/pki/ca.pem" "https://127.0.0.1:
 expect_contains "$J" '"sni":""'
 expect_eq "$(json_str "$J" remote_addr)" 127.0.0.1 "remote_addr without SNI"
 pass "sni is the name the client sent (other.name.test), empty for an IP URL"
+
+# ---- off by default ----
+ORIGIND_DEFAULTS=1 start_origind dflt --docroot "$W"
+for p in /_origind/session /_origind/stats /_origind/; do
+	code=$(ocurl -o "$T/body" -w '%{http_code}' "$p")
+	expect_eq "$code" 404 "status of $p by default"
+	expect_not_contains "$(<"$T/body")" "tls_version"
+	expect_not_contains "$(<"$T/body")" "requests"
+done
+mkdir -p "$W/_origind"
+echo "the docroot's own stats file" >"$W/_origind/stats"
+expect_eq "$(ocurl /_origind/stats)" "the docroot's own stats file" "GET /_origind/stats by default, with such a file"
+rm -r "${W:?}/_origind"
+expect_contains "$(<"$T/dflt.log")" "introspection=off"
+pass "introspection off by default: /_origind/session and /_origind/stats are ordinary paths (404, or the docroot's file)"
 
 # ---- --no-introspection ----
 start_origind off --docroot "$W" --no-introspection

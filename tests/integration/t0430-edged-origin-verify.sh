@@ -90,7 +90,7 @@ origin() {
 	local name=$1
 	ORIGIN_PORT=$(free_port)
 	start_bg "$name" "$ORIGIND" --listen-https "127.0.0.1:$ORIGIN_PORT" --cert "$2" \
-		--key "$3" --docroot "$T/www"
+		--key "$3" --docroot "$T/www" --introspection
 	wait_port "$ORIGIN_PORT"
 	RELAY_PORT=$(free_port)
 	start_bg "$name-relay" perl "$T/tcpd.pl" relay "$RELAY_PORT" "$ORIGIN_PORT"

@@ -81,7 +81,7 @@ pass "--origin-sni origin.test with https://127.0.0.1: origind sees SNI origin.t
 ORIGIN_PORT=$(free_port)
 start_bg olocal "$ORIGIND" --listen-https "127.0.0.1:$ORIGIN_PORT" \
 	--cert "$T/pki/localhost.chain.pem" --key "$T/pki/localhost.key" --docroot "$T/www" \
-	--cgi-bin "$TEST_DIR/cgi-bin"
+	--cgi-bin "$TEST_DIR/cgi-bin" --introspection
 wait_port "$ORIGIN_PORT"
 start_edged byname --origin "https://localhost:$ORIGIN_PORT"
 session byname

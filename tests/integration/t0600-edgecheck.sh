@@ -16,7 +16,9 @@
 #     (steps 2 and 3);
 #   - a TLS 1.3-only edge: step R passes as not applicable;
 #   - an origin that is not origind (nginx): steps 3 and 4 say so and are
-#     skipped, exit 0; with --require-origind they fail, exit 1.
+#     skipped, exit 0; with --require-origind they fail, exit 1;
+#   - origind with introspection off (its default): the same, and the
+#     report names 'introspection = on'.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=lib_origind.sh
@@ -259,6 +261,26 @@ expect_contains "$STDOUT" "step 3: origin is not origind: cannot show the origin
 stop_bg ng
 stop_bg nginx
 pass "nginx as the origin: steps 3 and 4 skipped (exit 0); --require-origind fails them"
+
+# ---- origind with introspection off (its default): steps 3 and 4 say so ----
+OPORT=$ORIGIN_PORT
+ORIGIND_DEFAULTS=1 start_www_origind quiet --cache-control '/=max-age=60'
+start_edged q --origin "https://127.0.0.1:$ORIGIN_PORT"
+chk 0 "$EDGE_PORT"
+expect_state 3 SKIP
+expect_state 4 SKIP
+expect_contains "$(block 3)" "the origin is origind with introspection off: start it with 'introspection = on' (--introspection)"
+expect_match "$(block 3)" 'session probe +GET /_origind/session -> 404'
+for id in 1 2 5 6; do
+	expect_state "$id" PASS
+done
+chk 1 "$EDGE_PORT" --require-origind
+expect_state 3 FAIL
+expect_contains "$STDOUT" "step 3: the origin is origind with introspection off: start it with 'introspection = on'"
+stop_bg q
+stop_bg quiet
+ORIGIN_PORT=$OPORT
+pass "origind with introspection off: steps 3 and 4 skipped naming 'introspection = on' (exit 0); --require-origind fails them"
 
 # ---- the origin down: steps 2 and 3 ----
 stop_bg origin
