@@ -348,6 +348,13 @@ watchdog_main(void *arg)
 			else
 				LOG_INFO("viewer.timeout", "fd=%d waiting_for=%s", c->fd, c->what);
 			edg_metrics_viewer_timeout(c->what);
+			if (c->sending) {
+				/* a reset: the unsent answer is dropped at close, not
+				 * kept trickling out of an orphaned socket */
+				struct linger lg = { 1, 0 };
+
+				setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+			}
 			shutdown(c->fd, SHUT_RDWR);
 			c->fired = c->what;
 			c->deadline_ms = 0;
