@@ -196,3 +196,12 @@ expect_eq "$(metric "$TIMEOUTS_BODY")" 4 "body timeouts after a body that kept t
 pass "a body arriving at 400 B/s over 4 s (body_min_rate 200) is served"
 
 ehealthy
+
+# ---- bad values are refused at start, naming the key --------------------------------
+bad_start "body_timeout 0" "--body-timeout" --body-timeout 0
+bad_start "body_min_rate -1" "--body-min-rate" --body-min-rate -1
+bad_start "body_buffer_size 32MiB" "--body-buffer-size" --body-buffer-size 32MiB
+bad_start "send_timeout 1ms" "--send-timeout" --send-timeout 1ms
+bad_start "send_min_rate abc" "--send-min-rate" --send-min-rate abc
+bad_start "origin_max_connections -1" "--origin-max-connections" --origin-max-connections -1
+pass "bad body/send limits and origin_max_connections refused at start, naming the key"
