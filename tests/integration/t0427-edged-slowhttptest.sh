@@ -103,18 +103,24 @@ pass "R-U-Dead-Yet, 40 connections: all cut by the body timeouts, none reached t
 
 # ---- slow reads --------------------------------------------------------------------
 r0=$(timeouts response)
-probe probe_r 10
-attack slow_reads -X -c 20 -r 20 -w 1 -y 16 -n 1 -z 8 -k 1 -l 14 -u "$URL/big.bin"
-# the readers are cut about 3 s after their answer started: by 9 s edged
-# holds none of them, while slowhttptest still runs
-sleep 9
-r=$(($(timeouts response) - r0))
-held=$(ss -Htn state established "( sport = :$EDGE_PORT )" | wc -l)
-inflight=$(metric edged_inflight_requests)
-note "slow reads after 9 s: $r connections cut (response), $held viewer connections open, $inflight requests in flight"
+probe probe_r 12
+attack slow_reads -X -c 20 -r 20 -w 1 -y 16 -n 1 -z 8 -k 1 -l 20 -u "$URL/big.bin"
+# each reader is cut about 3 s after its answer started: well before
+# slowhttptest ends, edged holds none of them (the probes' own connection
+# aside)
+t0=$SECONDS
+for _ in $(seq 1 30); do
+	sleep 0.5
+	r=$(($(timeouts response) - r0))
+	held=$(ss -Htn state established "( sport = :$EDGE_PORT )" | wc -l)
+	inflight=$(metric edged_inflight_requests)
+	((r >= 18 && held <= 2 && inflight <= 1)) && break
+done
+note "slow reads after $((SECONDS - t0)) s: $r connections cut (response), $held viewer connections open, $inflight requests in flight"
 ((r >= 18)) || fail "slow reads: only $r of 20 connections cut by send_timeout/send_min_rate"
 ((held <= 2)) || fail "slow reads: $held viewer connections still open on edged"
 ((inflight <= 1)) || fail "slow reads: $inflight requests still in flight"
+kill -0 "${_BG_PIDS[-1]}" 2>/dev/null || fail "slowhttptest -X ended before the readers were all cut"
 wait_bg slow_reads 40
 probed probe_r
 expect_contains "$(cat "$T/edge.log")" "waiting_for=response"
