@@ -18,10 +18,13 @@
  *   access() #1   the head validated (lib/hreq.c + size + loop checks):
  *                 400/405/413/414/417/431/501/508 and close; the plain-
  *                 HTTP listener's policy (301/403); the upstream head built
- *   access() #2.. request body streamed to the origin as it arrives
- *   access() last origin response head read (failover, 502/504 mapping);
- *                 the response queued with a body reader that streams
- *                 from the origin connection
+ *   access() #2.. request body: kept whole up to body_buffer_size, else
+ *                 streamed to the origin as it arrives; the watchdog's
+ *                 body deadline (body_timeout, body_min_rate) rearmed
+ *   access() last a kept body sent; origin response head read (failover,
+ *                 502/503/504 mapping); the response queued with a body
+ *                 reader that streams from the origin connection, and
+ *                 the viewer watched while it takes it (send_timeout)
  *   completed()   the origin exchange ended (connection pooled or closed)
  * A response is never queued in the first call: libmicrohttpd then
  * closes the connection (it cannot know the body was empty).
@@ -280,8 +283,8 @@ conn_arm_send(struct edg_server *srv, struct edg_conn *vc)
  * acknowledge for send_timeout, or fewer than send_min_rate a second over
  * the time bytes were waiting for it (past send_timeout's grace), and it
  * is too slow.  An empty send queue means edged (the origin) is the slow
- * side: that time counts for the viewer.  true (and the next check
- * armed) while it keeps up. */
+ * side: that time is not held against the viewer.  true (and the next
+ * check armed) while it keeps up. */
 static bool
 send_progress(struct edg_server *srv, struct edg_conn *c, int64_t now)
 {
