@@ -187,7 +187,7 @@ printf 'POST /cgi-bin/echo.cgi HTTP/1.1\r\nHost: edge.test\r\nContent-Length: 10
 head -c 1024 /dev/zero | tr '\0' z >&"$SB"
 for _ in $(seq 1 40); do
 	sleep 0.1
-	printf 'r' >&"$SB" 2>/dev/null || fail "the edge closed a body arriving at 400 B/s"
+	printf 'r' 1>&"$SB" 2>/dev/null || fail "the edge closed a body arriving at 400 B/s"
 done
 SBOUT=$(timeout 10 cat <&"$SB") || true
 exec {SB}>&-
