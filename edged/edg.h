@@ -162,8 +162,16 @@ enum {
 struct edg_conn {
 	struct edg_conn *prev, *next;
 	int fd;
-	int64_t deadline_ms;   /* 0: not waiting for a head */
-	const char *what;      /* "handshake+head", "head", "idle" */
+	int64_t deadline_ms;   /* 0: nothing to wait for */
+	const char *what;      /* "handshake+head", "head", "idle", "body", "response" */
+	const char *fired;     /* what the watchdog cut the connection for, or NULL */
+	/* "response": the viewer's progress, checked at each deadline */
+	bool sending;
+	uint64_t acked0, acked;  /* TCP bytes acknowledged when the answer was
+	                          * queued; since then */
+	int64_t t_progress;      /* the viewer last took a byte (or had all) */
+	int64_t t_check;         /* last check */
+	int64_t blocked_ms;      /* time bytes were waiting for the viewer */
 	bool tls_counted;      /* edg_metrics_tls() done */
 	bool requested;        /* a request arrived (else: handshake failed) */
 };
@@ -190,6 +198,8 @@ struct edg_server {
 	struct edg_conn *conns;
 	unsigned long nconns;
 	unsigned long inflight;  /* requests between uri_log and completed */
+	unsigned long uploading; /* origin exchanges sending a body still
+	                          * arriving (atomic; main.c upload_share) */
 	pthread_t watchdog;
 	bool stopping;
 
@@ -247,7 +257,13 @@ struct edg_req {
 	bool too_large;          /* chunked body over the limit */
 	bool abandoned;          /* the origin answered (or failed) before the
 	                          * whole body was sent: the rest is dropped */
-	long long body_sent;
+	long long body_sent;     /* request body bytes received */
+	int64_t body_t0;         /* when the body began to be awaited (ms) */
+	int64_t body_paused;     /* ms spent since on edged's side (origin I/O) */
+	bool buffering;          /* the body is read whole before the origin leg */
+	bool uploading;          /* counted in srv->uploading */
+	char *body_buf;          /* ... into this (malloc'd) */
+	size_t body_len, body_cap;
 
 	unsigned status;
 	uint64_t bytes_out;

@@ -59,6 +59,9 @@
 	  "idle origin connections are reused for this long (0: no pooling)") \
 	X(origin_max_idle, CFG_INT, "N", "64", 0, 65536, NULL, 0, \
 	  "idle connections kept per origin") \
+	X(origin_max_connections, CFG_INT, "N", "256", 0, 65536, NULL, 0, \
+	  "connections open to one origin, busy and idle (0: no limit); a request " \
+	  "finding all in use waits up to origin_connect_timeout, then gets 503") \
 	X(forward_host, CFG_BOOL, NULL, "false", 0, 0, NULL, 0, \
 	  "send the viewer's Host to the origin instead of the origin's host name") \
 	X(node_name, CFG_STR, "NAME", NULL, 0, 0, NULL, 0, \
@@ -68,8 +71,8 @@
 	X(max_url_length, CFG_INT, "N", "8192", 64, 1048576, NULL, 0, \
 	  "request-target longer than this: 414") \
 	X(max_body_size, CFG_SIZE, "SIZE", "64MiB", 0, 0, NULL, 0, \
-	  "request body larger than this: 413 (before 100-continue); bodies are " \
-	  "streamed to the origin, never held whole") \
+	  "request body larger than this: 413 (before 100-continue); bodies over " \
+	  "body_buffer_size are streamed to the origin, never held whole") \
 	X(max_connections, CFG_INT, "N", "1024", 1, 65536, NULL, 0, \
 	  "viewer connections served at once (one thread each)") \
 	X(max_connections_per_ip, CFG_INT, "N", "256", 0, 65536, NULL, 0, \
@@ -79,6 +82,21 @@
 	X(header_timeout, CFG_DURATION, "DURATION", "10s", 100, 3600000, NULL, 0, \
 	  "a viewer must complete the TLS handshake and each request head within " \
 	  "this long, however it trickles bytes (slowloris)") \
+	X(body_timeout, CFG_DURATION, "DURATION", "10s", 100, 3600000, NULL, 0, \
+	  "longest wait for the next byte of a request body (and for the first); " \
+	  "then the connection is closed and the origin exchange abandoned") \
+	X(body_min_rate, CFG_SIZE, "BYTES", "1k", 0, 1073741824, NULL, 0, \
+	  "bytes per second a request body must average once body_timeout has " \
+	  "passed (time edged spends on the origin does not count; 0: no minimum)") \
+	X(body_buffer_size, CFG_SIZE, "SIZE", "64k", 0, 16777216, NULL, 0, \
+	  "request bodies up to this size are read whole before the origin is " \
+	  "contacted, so a slow upload holds no origin connection (0: stream all)") \
+	X(send_timeout, CFG_DURATION, "DURATION", "30s", 100, 3600000, NULL, 0, \
+	  "longest time a viewer may take no response byte while edged has some " \
+	  "waiting for it (slow read); then the connection is closed") \
+	X(send_min_rate, CFG_SIZE, "BYTES", "1k", 0, 1073741824, NULL, 0, \
+	  "bytes per second a viewer must take on average while it is the one " \
+	  "holding a response up, once send_timeout has passed (0: no minimum)") \
 	X(cache, CFG_BOOL, NULL, "true", 0, 0, NULL, 0, \
 	  "cache GET/HEAD responses (RFC 9111 shared cache); false: every request " \
 	  "goes to the origin") \

@@ -41,14 +41,18 @@ static const char *const res_name[RES_N] = {
 enum { SC_2XX, SC_3XX, SC_4XX, SC_5XX, SC_NONE, SC_N };
 static const char *const sc_name[SC_N] = { "2xx", "3xx", "4xx", "5xx", "none" };
 
-/* origin failure causes: enum hc_fail's (HC_CONNECT .. HC_IO at 0 ..
- * HC_IO - 1), then 5xx answers */
-#define CAUSE_5XX HC_IO
-#define CAUSE_N (HC_IO + 1)
-_Static_assert(HC_CONNECT == 1 && HC_IO == 7, "enum hc_fail changed: update cause_name");
+/* origin failure causes: enum hc_fail's (HC_CONNECT .. HC_BUSY at 0 ..
+ * HC_BUSY - 1), then 5xx answers */
+#define CAUSE_5XX HC_BUSY
+#define CAUSE_N (HC_BUSY + 1)
+_Static_assert(HC_CONNECT == 1 && HC_BUSY == 8, "enum hc_fail changed: update cause_name");
 static const char *const cause_name[CAUSE_N] = {
-	"connect", "tls", "verify", "timeout", "protocol", "closed", "io", "5xx",
+	"connect", "tls", "verify", "timeout", "protocol", "closed", "io", "busy", "5xx",
 };
+
+/* what the watchdog cut viewer connections for (edg_conn.what) */
+enum { VT_HEAD, VT_IDLE, VT_BODY, VT_RESPONSE, VT_N };
+static const char *const vt_name[VT_N] = { "head", "idle", "body", "response" };
 
 enum { V_TLS10, V_TLS11, V_TLS12, V_TLS13, V_OTHER, V_N };
 static const char *const ver_name[V_N] = { "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3", "other" };
@@ -81,6 +85,7 @@ static struct stripe stripes[NSTRIPE] = {
 };
 
 static unsigned long long handshake_failures;
+static unsigned long long viewer_timeouts[VT_N];
 static unsigned next_stripe;
 static __thread unsigned my_stripe; /* 0: none yet, else index + 1 */
 static double start_time;           /* Unix time, seconds */
@@ -164,7 +169,7 @@ edg_metrics_origin(int64_t ms, enum hc_fail fail, unsigned status)
 	prom_hist_observe(&st->origin_lat, ms > 0 ? (uint64_t)ms : 0);
 	if (fail != HC_OK) {
 		/* a class this file does not know yet counts as io */
-		unsigned c = fail >= HC_CONNECT && fail <= HC_IO ? (unsigned)fail - 1 : HC_IO - 1;
+		unsigned c = fail >= HC_CONNECT && fail <= HC_BUSY ? (unsigned)fail - 1 : HC_IO - 1;
 
 		ADD(st->origin[SC_NONE], 1);
 		ADD(st->origin_err[c], 1);
@@ -198,6 +203,15 @@ void
 edg_metrics_handshake_failed(void)
 {
 	ADD(handshake_failures, 1);
+}
+
+void
+edg_metrics_viewer_timeout(const char *what)
+{
+	unsigned v = strcmp(what, "idle") == 0 ? VT_IDLE : strcmp(what, "body") == 0 ? VT_BODY :
+	             strcmp(what, "response") == 0 ? VT_RESPONSE : VT_HEAD;
+
+	ADD(viewer_timeouts[v], 1);
 }
 
 /* ---- the exposition ------------------------------------------------------------------ */
@@ -287,7 +301,8 @@ render_requests(struct prom_buf *b, const struct stripe *t)
 		              t->origin[c]);
 	prom_head(b, "edged_origin_errors_total", PROM_COUNTER,
 	          "Origin exchanges that failed (cause: connect, tls, verify, timeout, protocol, "
-	          "closed, io) or answered with a 5xx status.");
+	          "closed, io, busy: origin_max_connections in use) or answered with a 5xx "
+	          "status.");
 	for (c = 0; c < CAUSE_N; c++)
 		prom_sample_u(b, "edged_origin_errors_total",
 		              (struct prom_label[]){ { "cause", cause_name[c] } }, 1,
@@ -309,6 +324,16 @@ render_requests(struct prom_buf *b, const struct stripe *t)
 	one_u(b, "edged_tls_handshake_failures_total", PROM_COUNTER,
 	      "Viewer TLS handshakes that failed.",
 	      __atomic_load_n(&handshake_failures, __ATOMIC_RELAXED));
+	prom_head(b, "edged_viewer_timeouts_total", PROM_COUNTER,
+	          "Viewer connections the watchdog closed, by what it waited for (head: the "
+	          "TLS handshake and request head, header_timeout; idle: the next request, "
+	          "connection_timeout; body: the request body, body_timeout and "
+	          "body_min_rate; response: the viewer to take its answer, send_timeout and "
+	          "send_min_rate).");
+	for (c = 0; c < VT_N; c++)
+		prom_sample_u(b, "edged_viewer_timeouts_total",
+		              (struct prom_label[]){ { "waiting_for", vt_name[c] } }, 1,
+		              __atomic_load_n(&viewer_timeouts[c], __ATOMIC_RELAXED));
 }
 
 static void
@@ -417,6 +442,40 @@ render_redis(struct prom_buf *b, const struct rstore_stats *rs)
 	      rs->open > 0 ? (unsigned long long)rs->open : 0);
 }
 
+/* The connections open to each origin endpoint (busy + idle, idle), and
+ * the uploads holding one while their body still arrives. */
+static void
+render_origin_conns(struct prom_buf *b, struct edg_server *srv)
+{
+	struct hc_origin *ep[4] = { srv->primary.https, srv->primary.http, NULL, NULL };
+	unsigned i, n = 2;
+
+	if (srv->has_failover) {
+		ep[n++] = srv->failover.https;
+		ep[n++] = srv->failover.http;
+	}
+	prom_head(b, "edged_origin_connections", PROM_GAUGE,
+	          "Connections open to each origin endpoint (state: open counts busy and "
+	          "idle ones, at most origin_max_connections; idle: pooled).");
+	for (i = 0; i < n; i++) {
+		size_t open, idle;
+
+		if (ep[i] == NULL)
+			continue;
+		hc_origin_counts(ep[i], &open, &idle);
+		prom_sample_u(b, "edged_origin_connections",
+		              (struct prom_label[]){ { "origin", ep[i]->label },
+		                                     { "state", "open" } }, 2, open);
+		prom_sample_u(b, "edged_origin_connections",
+		              (struct prom_label[]){ { "origin", ep[i]->label },
+		                                     { "state", "idle" } }, 2, idle);
+	}
+	one_u(b, "edged_origin_uploads", PROM_GAUGE,
+	      "Origin connections held by request bodies still arriving from viewers (at "
+	      "most half of origin_max_connections).",
+	      __atomic_load_n(&srv->uploading, __ATOMIC_RELAXED));
+}
+
 size_t
 edg_metrics_render(struct edg_server *srv, char **out)
 {
@@ -449,6 +508,7 @@ edg_metrics_render(struct edg_server *srv, char **out)
 	      "Viewer requests begun and not yet finished.",
 	      __atomic_load_n(&srv->inflight, __ATOMIC_RELAXED));
 	one_u(&b, "edged_viewer_connections", PROM_GAUGE, "Open viewer connections.", nconns);
+	render_origin_conns(&b, srv);
 	one_u(&b, "edged_draining", PROM_GAUGE,
 	      "1 while draining after SIGTERM (new connections are told to close).",
 	      __atomic_load_n(&srv->draining, __ATOMIC_RELAXED));

@@ -37,6 +37,9 @@ void edg_metrics_origin(int64_t ms, enum hc_fail fail, unsigned status);
 void edg_metrics_request(const struct edg_req *r);
 /* Viewer TLS handshakes that failed (counted by the watchdog / conn_cb). */
 void edg_metrics_handshake_failed(void);
+/* The watchdog cut a viewer connection waiting for what ("head", "body",
+ * "response", ...: edg_conn.what). */
+void edg_metrics_viewer_timeout(const char *what);
 /* The Prometheus text exposition of every metric, malloc'd in *out (its
  * length returned; 0 and *out NULL when out of memory).  Reads the cache's
  * counters through edg_cache_stats(). */

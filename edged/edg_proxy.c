@@ -108,6 +108,7 @@ endpoint(struct hc_origin **out, const struct edg_origin *o, bool https, int por
 		.response_timeout_ms = (int)opts->origin_response_timeout,
 		.keepalive_timeout_ms = (int)opts->origin_keepalive_timeout,
 		.max_idle = (size_t)opts->origin_max_idle,
+		.max_conns = (size_t)opts->origin_max_connections,
 	};
 
 	*out = calloc(1, sizeof **out);

@@ -18,10 +18,13 @@
  *   access() #1   the head validated (lib/hreq.c + size + loop checks):
  *                 400/405/413/414/417/431/501/508 and close; the plain-
  *                 HTTP listener's policy (301/403); the upstream head built
- *   access() #2.. request body streamed to the origin as it arrives
- *   access() last origin response head read (failover, 502/504 mapping);
- *                 the response queued with a body reader that streams
- *                 from the origin connection
+ *   access() #2.. request body: kept whole up to body_buffer_size, else
+ *                 streamed to the origin as it arrives; the watchdog's
+ *                 body deadline (body_timeout, body_min_rate) rearmed
+ *   access() last a kept body sent; origin response head read (failover,
+ *                 502/503/504 mapping); the response queued with a body
+ *                 reader that streams from the origin connection, and
+ *                 the viewer watched while it takes it (send_timeout)
  *   completed()   the origin exchange ended (connection pooled or closed)
  * A response is never queued in the first call: libmicrohttpd then
  * closes the connection (it cannot know the body was empty).
@@ -33,6 +36,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <gnutls/gnutls.h>
+#include <linux/sockios.h>
+#include <linux/tcp.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -42,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -82,6 +88,8 @@ edg_now_ms(void)
 {
 	return tconn_now_ms();
 }
+
+static void conn_arm_send(struct edg_server *srv, struct edg_conn *vc);
 
 /* ---- small responses from the edge itself --------------------------------- */
 
@@ -181,6 +189,7 @@ edg_queue(struct edg_req *r, struct MHD_Response *resp, unsigned status, const c
 	}
 	MHD_get_response_headers(resp, head_size, &r->head_out);
 	r->t_queued = now_ms();
+	conn_arm_send(r->srv, r->vc); /* slow read: the viewer must take it */
 	ret = MHD_queue_response(r->conn, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -190,7 +199,7 @@ edg_queue(struct edg_req *r, struct MHD_Response *resp, unsigned status, const c
 enum MHD_Result
 edg_send_origin_error(struct edg_req *r)
 {
-	unsigned status = r->fail == HC_TIMEOUT ? 504 : 502;
+	unsigned status = r->fail == HC_TIMEOUT ? 504 : r->fail == HC_BUSY ? 503 : 502;
 	const char *what;
 
 	switch (r->fail) {
@@ -200,6 +209,8 @@ edg_send_origin_error(struct edg_req *r)
 	case HC_TIMEOUT: what = "the origin did not answer in time"; break;
 	case HC_PROTOCOL: what = "the origin sent a malformed response"; break;
 	case HC_CLOSED: what = "the origin closed the connection"; break;
+	case HC_BUSY: what = "every connection to the origin is in use "
+	                     "(origin_max_connections)"; break;
 	default: what = "error talking to the origin"; break;
 	}
 	LOG_WARN("origin.failed", "id=%s status=%u class=%s origin=%s why=%s", r->id, status,
@@ -220,16 +231,98 @@ conn_arm(struct edg_server *srv, struct edg_conn *vc, int64_t deadline, const ch
 	if (!only_sooner || vc->deadline_ms == 0 || deadline < vc->deadline_ms) {
 		vc->deadline_ms = deadline;
 		vc->what = what;
+		vc->sending = false;
 	}
 	pthread_mutex_unlock(&srv->conns_mu);
 }
 
-/* Every 200 ms: connections that have not completed a handshake or a
- * request head by their deadline are shut down.  libmicrohttpd resets its
- * own idle timeout on every byte, so a client sending one byte a second
- * would otherwise hold a thread for ever.  The registry entry is removed
- * (under conns_mu) before libmicrohttpd closes the socket, so the fd shut
- * down here is always the connection's own. */
+/* TCP bytes the viewer has acknowledged on fd so far (0 when unknown). */
+static uint64_t
+tcp_acked(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof ti;
+
+	memset(&ti, 0, sizeof ti);
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+	    len < offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof ti.tcpi_bytes_acked)
+		return 0;
+	return ti.tcpi_bytes_acked;
+}
+
+static int64_t
+send_check_ms(const struct edg_server *srv)
+{
+	return srv->o.send_timeout < 1000 ? srv->o.send_timeout : 1000;
+}
+
+/* An answer is queued: from now on the viewer must take its bytes (slow
+ * read), checked by send_progress at every deadline. */
+static void
+conn_arm_send(struct edg_server *srv, struct edg_conn *vc)
+{
+	uint64_t acked;
+	int64_t now;
+
+	if (vc == NULL)
+		return;
+	acked = tcp_acked(vc->fd);
+	now = now_ms();
+	pthread_mutex_lock(&srv->conns_mu);
+	vc->deadline_ms = now + send_check_ms(srv);
+	vc->what = "response";
+	vc->sending = true;
+	vc->acked0 = acked;
+	vc->acked = 0;
+	vc->t_progress = vc->t_check = now;
+	vc->blocked_ms = 0;
+	pthread_mutex_unlock(&srv->conns_mu);
+}
+
+/* Under conns_mu, at a sending connection's deadline: has the viewer kept
+ * up?  Bytes waiting in the socket (SIOCOUTQ) that the viewer does not
+ * acknowledge for send_timeout, or fewer than send_min_rate a second over
+ * the time bytes were waiting for it (past send_timeout's grace), and it
+ * is too slow.  An empty send queue means edged (the origin) is the slow
+ * side: that time is not held against the viewer.  true (and the next
+ * check armed) while it keeps up. */
+static bool
+send_progress(struct edg_server *srv, struct edg_conn *c, int64_t now)
+{
+	uint64_t acked = tcp_acked(c->fd);
+	long long rate = srv->o.send_min_rate;
+	int64_t timeout = srv->o.send_timeout;
+	int outq = 0;
+
+	if (ioctl(c->fd, SIOCOUTQ, &outq) < 0)
+		outq = 0;
+	acked = acked >= c->acked0 ? acked - c->acked0 : 0;
+	if (outq > 0)
+		c->blocked_ms += now - c->t_check;
+	if (outq <= 0 || acked > c->acked)
+		c->t_progress = now;
+	c->acked = acked;
+	c->t_check = now;
+	if (now - c->t_progress >= timeout)
+		return false;
+	if (rate > 0 && c->blocked_ms > timeout &&
+	    (int64_t)(acked * 1000 / (uint64_t)rate) < c->blocked_ms - timeout)
+		return false;
+	c->deadline_ms = now + send_check_ms(srv);
+	return true;
+}
+
+/* Every 200 ms: connections that have not completed a handshake, a
+ * request head or a request body by their deadline, and those whose
+ * viewer does not take its answer (send_progress), are shut down.
+ * libmicrohttpd resets its own idle timeout on every byte, so a client
+ * sending (or reading) one byte a second would otherwise hold a thread for
+ * ever.  The registry entry is removed (under conns_mu) before
+ * libmicrohttpd closes the socket, so the fd shut down here is always the
+ * connection's own.  A request body cut short cannot get a 408:
+ * libmicrohttpd 0.9.75 queues a response only before the body or after
+ * all of it (MHD_queue_response, connection.c), so the connection is
+ * closed and the request logged with 408 (completed_cb). */
 static void *
 watchdog_main(void *arg)
 {
@@ -250,9 +343,26 @@ watchdog_main(void *arg)
 		for (c = srv->conns; c != NULL; c = c->next) {
 			if (c->deadline_ms == 0 || now < c->deadline_ms)
 				continue;
-			LOG_INFO("viewer.timeout", "fd=%d waiting_for=%s", c->fd, c->what);
+			if (c->sending && send_progress(srv, c, now))
+				continue;
+			if (c->sending)
+				LOG_INFO("viewer.timeout", "fd=%d waiting_for=%s acked=%llu blocked_ms=%lld",
+				         c->fd, c->what, (unsigned long long)c->acked,
+				         (long long)c->blocked_ms);
+			else
+				LOG_INFO("viewer.timeout", "fd=%d waiting_for=%s", c->fd, c->what);
+			edg_metrics_viewer_timeout(c->what);
+			if (c->sending) {
+				/* a reset: the unsent answer is dropped at close, not
+				 * kept trickling out of an orphaned socket */
+				struct linger lg = { 1, 0 };
+
+				setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+			}
 			shutdown(c->fd, SHUT_RDWR);
+			c->fired = c->what;
 			c->deadline_ms = 0;
+			c->sending = false;
 		}
 		pthread_mutex_unlock(&srv->conns_mu);
 	}
@@ -863,6 +973,187 @@ edg_queue_origin(struct edg_req *r, MHD_ContentReaderCallback reader, void *cls,
 	                 h->has_content_length ? (long long)h->content_length : -1);
 }
 
+/* ---- the request body ---------------------------------------------------- */
+
+/* When the watchdog cuts the body off: body_timeout after now (the gap),
+ * or, with body_min_rate, when the bytes so far fall behind that rate
+ * counted from body_timeout after the body began (Apache mod_reqtimeout's
+ * MinRate), leaving out the time edged spent on the origin leg. */
+static int64_t
+body_deadline(const struct edg_req *r)
+{
+	const struct edg_opts *o = &r->srv->o;
+	int64_t d = now_ms() + o->body_timeout;
+
+	if (o->body_min_rate > 0) {
+		int64_t rd = r->body_t0 + r->body_paused + o->body_timeout +
+		             r->body_sent * 1000 / o->body_min_rate;
+
+		if (rd < d)
+			d = rd;
+	}
+	return d;
+}
+
+/* The head is accepted and a body follows: its deadline armed, and
+ * whether it is read whole first (body_buffer_size). */
+static void
+body_begin(struct edg_req *r)
+{
+	long long cap = r->srv->o.body_buffer_size;
+
+	if (r->content_length <= 0 && !r->chunked)
+		return;
+	r->body_t0 = now_ms();
+	r->buffering = cap > 0 && (r->chunked || r->content_length <= cap);
+	conn_arm(r->srv, r->vc, body_deadline(r), "body", false);
+}
+
+/* Body bytes for the origin exchange under way (begun): stop sending when
+ * the origin has already answered, or when sending fails. */
+static void
+body_to_origin(struct edg_req *r, const char *data, size_t n)
+{
+	struct err e = { 0, "" };
+
+	if (r->abandoned || n == 0)
+		return;
+	/* an origin refusing the upload answers before it has all of it
+	 * (RFC 9112 9.5): stop sending, read the rest from the viewer, and
+	 * relay that answer */
+	if (hc_answer_started(&r->x)) {
+		LOG_INFO("origin.early_answer", "id=%s body_sent=%lld", r->id,
+		         r->body_sent - (long long)n);
+		r->abandoned = true;
+		hc_abandon_body(&r->x);
+		return;
+	}
+	if (hc_send_body(&r->x, data, n, &e) < 0) {
+		LOG_INFO("origin.body_send_failed", "id=%s class=%s why=%s", r->id,
+		         hc_fail_name(r->x.fail), log_q(e.msg));
+		r->abandoned = true;
+		hc_abandon_body(&r->x);
+	}
+}
+
+/* The buffered body: now the origin leg begins (a complete chunked body
+ * goes with a Content-Length), and the kept bytes go first.  -1 when it
+ * cannot (r->failed). */
+static int
+body_flush(struct edg_req *r, bool complete)
+{
+	if (complete && r->chunked && r->body_len > 0) {
+		r->chunked = false;
+		r->content_length = (long long)r->body_len;
+	}
+	if (!r->began && begin_exchange(r) < 0) {
+		r->failed = true;
+		return -1;
+	}
+	body_to_origin(r, r->body_buf, r->body_len);
+	free(r->body_buf);
+	r->body_buf = NULL;
+	r->body_len = r->body_cap = 0;
+	r->buffering = false;
+	return 0;
+}
+
+/* Keep n body bytes for body_flush; false when they do not fit in
+ * body_buffer_size (a chunked body that outgrew it). */
+static bool
+body_keep(struct edg_req *r, const char *data, size_t n)
+{
+	size_t cap = (size_t)r->srv->o.body_buffer_size;
+
+	if (r->body_len + n > cap)
+		return false;
+	if (r->body_len + n > r->body_cap) {
+		size_t want = r->body_cap ? r->body_cap : 16384;
+		char *nb;
+
+		while (want < r->body_len + n)
+			want *= 2;
+		if (want > cap)
+			want = cap;
+		nb = realloc(r->body_buf, want);
+		if (nb == NULL)
+			return false; /* stream it instead */
+		r->body_buf = nb;
+		r->body_cap = want;
+	}
+	memcpy(r->body_buf + r->body_len, data, n);
+	r->body_len += n;
+	return true;
+}
+
+/* A body still arriving is about to hold an origin connection: at most
+ * half of origin_max_connections may be held so (at least one), so that
+ * slow uploads, however many, leave the other half to the requests that
+ * are complete (GETs, buffered bodies).  false: refused (503 once the
+ * body is read, or the connection cut by the body timeouts). */
+static bool
+upload_share(struct edg_req *r)
+{
+	struct edg_server *srv = r->srv;
+	unsigned long max = (unsigned long)srv->o.origin_max_connections / 2;
+
+	if (srv->o.origin_max_connections == 0)
+		return true;
+	if (max == 0)
+		max = 1;
+	if (__atomic_add_fetch(&srv->uploading, 1, __ATOMIC_ACQ_REL) > max) {
+		__atomic_sub_fetch(&srv->uploading, 1, __ATOMIC_ACQ_REL);
+		r->fail = HC_BUSY;
+		snprintf(r->why, sizeof r->why, "%lu uploads already hold half of "
+		         "origin_max_connections", max);
+		LOG_WARN("upload.refused", "id=%s uploads=%lu origin_max_connections=%lld "
+		         "content_length=%lld", r->id, max, srv->o.origin_max_connections,
+		         r->content_length);
+		return false;
+	}
+	r->uploading = true;
+	return true;
+}
+
+/* The upload no longer holds its share (its body is complete, or the
+ * request ended). */
+static void
+upload_done(struct edg_req *r)
+{
+	if (!r->uploading)
+		return;
+	r->uploading = false;
+	__atomic_sub_fetch(&r->srv->uploading, 1, __ATOMIC_ACQ_REL);
+}
+
+/* n more body bytes from the viewer. */
+static void
+body_chunk(struct edg_req *r, const char *data, size_t n)
+{
+	r->body_sent += (long long)n;
+	if (r->srv->o.max_body_size >= 0 && r->body_sent > r->srv->o.max_body_size)
+		r->too_large = true; /* chunked: no declared length to refuse early */
+	if (r->local_status != 0 || r->failed || r->too_large || r->abandoned)
+		return; /* read and dropped */
+	if (r->buffering) {
+		if (body_keep(r, data, n))
+			return;
+		/* too large to hold: stream from here, what was kept first */
+		r->buffering = false;
+		if (!upload_share(r) || body_flush(r, false) < 0) {
+			upload_done(r);
+			r->failed = true;
+			return;
+		}
+	}
+	if (!r->began && (!upload_share(r) || begin_exchange(r) < 0)) {
+		upload_done(r);
+		r->failed = true;
+		return;
+	}
+	body_to_origin(r, data, n);
+}
+
 /* Last call: finish the upload, read the origin's answer, queue it (or
  * let the cache answer). */
 static enum MHD_Result
@@ -870,6 +1161,8 @@ respond(struct edg_req *r)
 {
 	if (r->srv->cache != NULL && edg_cache_applies(r))
 		return edg_cache_respond(r);
+	if (r->buffering && body_flush(r, true) < 0)
+		return edg_send_origin_error(r);
 	if (edg_fetch_head(r) < 0)
 		return edg_send_origin_error(r);
 	if (r->srv->cache != NULL)
@@ -894,40 +1187,22 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 		r->validated = true;
 		if (first_call(r, method, version, &ret) < 0)
 			return ret;
+		body_begin(r);
 		return MHD_YES; /* answer on a later call (see the top of the file) */
 	}
 	if (*upload_data_size > 0) {
-		size_t n = *upload_data_size;
-		struct err e = { 0, "" };
+		int64_t t_in = now_ms();
 
+		/* the time spent here (on the origin) is not the viewer's */
+		conn_arm(r->srv, r->vc, 0, NULL, false);
+		body_chunk(r, upload_data, *upload_data_size);
 		*upload_data_size = 0;
-		r->body_sent += (long long)n;
-		if (r->srv->o.max_body_size >= 0 && r->body_sent > r->srv->o.max_body_size)
-			r->too_large = true; /* chunked: no declared length to refuse early */
-		if (r->local_status != 0 || r->failed || r->too_large || r->abandoned)
-			return MHD_YES; /* read and dropped */
-		if (!r->began && begin_exchange(r) < 0) {
-			r->failed = true;
-			return MHD_YES;
-		}
-		/* an origin refusing the upload answers before it has all of it
-		 * (RFC 9112 9.5): stop sending, read the rest from the viewer, and
-		 * relay that answer */
-		if (hc_answer_started(&r->x)) {
-			LOG_INFO("origin.early_answer", "id=%s body_sent=%lld", r->id,
-			         r->body_sent - (long long)n);
-			r->abandoned = true;
-			hc_abandon_body(&r->x);
-			return MHD_YES;
-		}
-		if (hc_send_body(&r->x, upload_data, n, &e) < 0) {
-			LOG_INFO("origin.body_send_failed", "id=%s class=%s why=%s", r->id,
-			         hc_fail_name(r->x.fail), log_q(e.msg));
-			r->abandoned = true;
-			hc_abandon_body(&r->x);
-		}
+		r->body_paused += now_ms() - t_in;
+		conn_arm(r->srv, r->vc, body_deadline(r), "body", false);
 		return MHD_YES;
 	}
+	conn_arm(r->srv, r->vc, 0, NULL, false); /* the body (if any) is complete */
+	upload_done(r);
 	if (r->too_large) {
 		LOG_INFO("request.refused", "id=%s status=413 why=\"chunked body over "
 		         "max_body_size\"", r->id);
@@ -944,14 +1219,39 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
 {
 	struct edg_req *r = *req_cls;
 	struct edg_listener *l = cls;
+	const char *fired = NULL;
 
 	(void)conn;
 	if (r == NULL || r->magic != REQ_MAGIC)
 		return;
+	if (r->vc != NULL) {
+		pthread_mutex_lock(&l->srv->conns_mu);
+		fired = r->vc->fired;
+		r->vc->fired = NULL;
+		pthread_mutex_unlock(&l->srv->conns_mu);
+	}
+	if (fired != NULL && strcmp(fired, "body") == 0) {
+		/* nothing was answered (it cannot be before the body ends): logged
+		 * as 408, as nginx does; an origin exchange under way is closed
+		 * below, never pooled (its response was not read) */
+		LOG_INFO("request.body_timeout", "id=%s received=%lld expected=%lld ms=%lld "
+		         "origin=%s client=%s", r->id, r->body_sent, r->content_length,
+		         (long long)(now_ms() - r->body_t0),
+		         r->began ? "abandoned" : "never contacted", r->client_ip);
+		if (r->status == 0) {
+			r->status = 408;
+			r->local_kind = EDG_LOCAL_INVALID;
+		}
+	} else if (fired != NULL && strcmp(fired, "response") == 0) {
+		LOG_INFO("request.send_timeout", "id=%s status=%u sent=%llu ms=%lld client=%s",
+		         r->id, r->status, (unsigned long long)r->bytes_out,
+		         (long long)(now_ms() - r->t_queued), r->client_ip);
+	}
 	if (r->c != NULL)
 		edg_cache_end(r);
 	if (r->began)
 		hc_end(&r->x);
+	upload_done(r);
 	if (r->body_sent > 0)
 		r->bytes_in += (uint64_t)r->body_sent;
 	r->aborted = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK;
@@ -972,6 +1272,7 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
 	free(r->head);
 	free(r->location);
 	free(r->extra);
+	free(r->body_buf);
 	free(r);
 	*req_cls = NULL;
 }

@@ -18,14 +18,23 @@
  * (tconn_idle_broken), is a framing disagreement: that connection is
  * closed, never reused.
  *
+ * Limit: o->nopen counts the connections open to the origin, busy and
+ * idle.  An exchange holds one place (x->slot) from hc_begin (a place
+ * taken, or an idle connection's place taken over) to hc_end, which hands
+ * it to the pool with the connection or gives it up when the connection
+ * closes.  An idle connection closed by the pool gives up its own place.
+ * Every place given up, and every connection pooled, wakes the threads
+ * waiting in slot_get for one (o->freed).
+ *
  * Threads and locks: struct hc_origin is shared by every thread talking
  * to the origin.  o->mu guards the idle array (newest last, so sorted by
- * idle_since_ms) and the counters, and is held only to copy entries in or
- * out: every check (tconn_idle_broken) and close happens after it is
+ * idle_since_ms), nopen and the counters, and is held only to copy entries
+ * in or out: every check (tconn_idle_broken) and close happens after it is
  * released.  The TLS settings (o->tls) lock themselves.
  */
 #include <limits.h>
 #include <poll.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +50,7 @@ const char *
 hc_fail_name(enum hc_fail f)
 {
 	static const char *n[] = { "ok", "connect", "tls", "verify", "timeout",
-	                           "protocol", "closed", "io" };
+	                           "protocol", "closed", "io", "busy" };
 
 	return (unsigned)f < sizeof n / sizeof n[0] ? n[f] : "?";
 }
@@ -73,6 +82,7 @@ hc_origin_init(struct hc_origin *o, const struct hc_origin_opts *opts, struct er
 	o->response_timeout_ms = opts->response_timeout_ms;
 	o->keepalive_timeout_ms = opts->keepalive_timeout_ms;
 	o->max_idle = opts->max_idle;
+	o->max_conns = opts->max_conns;
 	if (o->max_idle > 0 && (o->idle = calloc(o->max_idle, sizeof *o->idle)) == NULL) {
 		err_set(e, ERR_FAIL, "%s: out of memory for %zu idle connections", o->label,
 		        o->max_idle);
@@ -85,6 +95,14 @@ hc_origin_init(struct hc_origin *o, const struct hc_origin_opts *opts, struct er
 	                               opts->min_tls, opts->priority, name, name, e) < 0)
 		goto fail;
 	pthread_mutex_init(&o->mu, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* tconn_now_ms's clock */
+		pthread_cond_init(&o->freed, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	return 0;
 fail:
 	free(o->idle);
@@ -102,6 +120,7 @@ hc_origin_free(struct hc_origin *o)
 	free(o->idle);
 	if (o->https)
 		tconn_tls_free(&o->tls);
+	pthread_cond_destroy(&o->freed);
 	pthread_mutex_destroy(&o->mu);
 	memset(o, 0, sizeof *o);
 }
@@ -135,13 +154,35 @@ sweep_locked(struct hc_origin *o, int64_t now, struct hc_idle *out)
 	return n;
 }
 
+/* n connections were closed: their places are free. */
 static void
-close_all(struct hc_idle *v, size_t n)
+conns_gone(struct hc_origin *o, size_t n)
+{
+	if (n == 0)
+		return;
+	pthread_mutex_lock(&o->mu);
+	o->nopen = o->nopen > n ? o->nopen - n : 0;
+	pthread_cond_broadcast(&o->freed);
+	pthread_mutex_unlock(&o->mu);
+}
+
+static void
+close_all(struct hc_origin *o, struct hc_idle *v, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		tconn_close(&v[i].c);
+	conns_gone(o, n);
+}
+
+void
+hc_origin_counts(struct hc_origin *o, size_t *open, size_t *idle)
+{
+	pthread_mutex_lock(&o->mu);
+	*open = o->nopen;
+	*idle = o->nidle;
+	pthread_mutex_unlock(&o->mu);
 }
 
 /* The newest idle connection that is still fresh and unbroken, into *c;
@@ -164,7 +205,7 @@ pool_take(struct hc_origin *o, struct tconn *c)
 		if (have)
 			got = o->idle[--o->nidle];
 		pthread_mutex_unlock(&o->mu);
-		close_all(old, nold);
+		close_all(o, old, nold);
 		if (!have)
 			return false;
 		if (now - got.idle_since_ms <= o->keepalive_timeout_ms &&
@@ -173,10 +214,12 @@ pool_take(struct hc_origin *o, struct tconn *c)
 			return true;
 		}
 		tconn_close(&got.c);
+		conns_gone(o, 1);
 	}
 }
 
-/* Keep c for the next exchange, or close it when the pool is full. */
+/* Keep c (and its place under max_conns) for the next exchange, or close
+ * it when the pool is full. */
 static void
 pool_put(struct hc_origin *o, struct tconn *c)
 {
@@ -192,11 +235,14 @@ pool_put(struct hc_origin *o, struct tconn *c)
 		o->idle[o->nidle].idle_since_ms = now;
 		o->nidle++;
 		kept = true;
+		pthread_cond_broadcast(&o->freed); /* a waiter may take it */
 	}
 	pthread_mutex_unlock(&o->mu);
-	close_all(old, nold);
-	if (!kept)
+	close_all(o, old, nold);
+	if (!kept) {
 		tconn_close(c);
+		conns_gone(o, 1);
+	}
 }
 
 /* ---- failures ------------------------------------------------------------ */
@@ -269,6 +315,60 @@ usable(struct hc_exchange *x, struct err *e)
 static int buf_resize(struct hc_exchange *x, size_t cap, struct err *e);
 
 /* ---- connecting and sending ---------------------------------------------- */
+
+/* A place for a new connection under max_conns, into x->slot: 0 when
+ * taken, 1 when an idle connection appeared meanwhile (take that one
+ * instead), -1 (HC_BUSY) when none came free within connect_timeout_ms. */
+static int
+slot_get(struct hc_exchange *x, struct err *e)
+{
+	struct hc_origin *o = x->o;
+	int64_t deadline = tconn_deadline(o->connect_timeout_ms);
+	bool waited = false;
+	int rc = 0;
+
+	pthread_mutex_lock(&o->mu);
+	for (;;) {
+		struct timespec ts;
+
+		if (o->max_conns == 0 || o->nopen < o->max_conns) {
+			o->nopen++;
+			x->slot = true;
+			break;
+		}
+		if (o->nidle > 0) {
+			rc = 1;
+			break;
+		}
+		if (tconn_now_ms() >= deadline) {
+			o->busy++;
+			rc = -1;
+			break;
+		}
+		if (!waited)
+			o->waited++;
+		waited = true;
+		ts.tv_sec = (time_t)(deadline / 1000);
+		ts.tv_nsec = (long)(deadline % 1000) * 1000000L;
+		pthread_cond_timedwait(&o->freed, &o->mu, &ts);
+	}
+	pthread_mutex_unlock(&o->mu);
+	if (rc < 0)
+		return xfail(x, HC_BUSY, e, "all %zu connections to the origin are in use; none "
+		             "came free within %d ms", o->max_conns, o->connect_timeout_ms);
+	return rc;
+}
+
+/* Give x's place under max_conns up (its connection is closed, or never
+ * opened). */
+static void
+slot_put(struct hc_exchange *x)
+{
+	if (!x->slot)
+		return;
+	x->slot = false;
+	conns_gone(x->o, 1);
+}
 
 /* A new connection into x->c: up to connection_attempts tries, but none
  * after a TLS or certificate failure (the next would fail the same). */
@@ -346,13 +446,27 @@ hc_begin(struct hc_exchange *x, struct hc_origin *o, const char *head, size_t he
 	x->t_begin = tconn_now_ms();
 	x->t_connect_ms = -1;
 	x->t_first_byte_ms = -1;
-	if (pool_take(o, &x->c)) {
-		x->have_conn = true;
-		x->reused = true;
-		x->t_connect_ms = tconn_now_ms() - x->t_begin;
-		count(o, &o->reused);
-	} else if (open_fresh(x, e) < 0) {
-		return -1;
+	for (;;) {
+		int rc;
+
+		if (pool_take(o, &x->c)) {
+			x->have_conn = true;
+			x->reused = true;
+			x->slot = true; /* the idle connection's place */
+			x->t_connect_ms = tconn_now_ms() - x->t_begin;
+			count(o, &o->reused);
+			break;
+		}
+		rc = slot_get(x, e);
+		if (rc < 0)
+			return -1;
+		if (rc > 0)
+			continue; /* a connection was pooled meanwhile */
+		if (open_fresh(x, e) < 0) {
+			slot_put(x);
+			return -1;
+		}
+		break;
 	}
 	if (send_all(x, head, head_len, e) == 0)
 		return 0;
@@ -696,14 +810,17 @@ hc_end(struct hc_exchange *x)
 		            hresp_reusable(&x->resp, x->head_request) &&
 		            o->keepalive_timeout_ms > 0 && o->max_idle > 0;
 
-		if (keep)
+		if (keep) {
+			x->slot = false; /* the pool has it now */
 			pool_put(o, &x->c);
-		else
+		} else {
 			tconn_close(&x->c);
+		}
 		x->have_conn = false;
 		x->c.fd = -1;
 		x->c.tls = NULL;
 	}
+	slot_put(x);
 	free(x->buf);
 	x->buf = NULL;
 	x->cap = x->len = x->off = 0;

@@ -30,6 +30,13 @@
  * longest wait for the first response byte and between any two reads of
  * the response (CloudFront's origin response timeout); keepalive_timeout_ms
  * is how long an idle pooled connection may be reused.
+ *
+ * Connection limit: max_conns bounds the connections open to one origin
+ * endpoint, busy and idle together (0: no bound).  hc_begin needing a new
+ * connection when all are in use waits for one to be pooled or closed, up
+ * to connect_timeout_ms, then fails with HC_BUSY without touching the
+ * network: a burst (or slow uploads holding connections) cannot push more
+ * connections at the origin than it was sized for.
  */
 #ifndef EDGED_HCLIENT_H
 #define EDGED_HCLIENT_H
@@ -54,6 +61,7 @@ enum hc_fail {
 	HC_PROTOCOL,  /* malformed response, 101, head too large: 502 */
 	HC_CLOSED,    /* origin closed before a complete response: 502 */
 	HC_IO,        /* other socket error: 502 */
+	HC_BUSY,      /* max_conns connections in use, none freed in time: 503 */
 };
 
 const char *hc_fail_name(enum hc_fail f);   /* "connect", "tls", ... */
@@ -78,6 +86,7 @@ struct hc_origin_opts {
 	int response_timeout_ms;
 	int keepalive_timeout_ms; /* 0: no pooling */
 	size_t max_idle;          /* pooled connections kept at most */
+	size_t max_conns;         /* open connections, busy + idle (0: no limit) */
 };
 
 struct hc_origin {
@@ -89,9 +98,13 @@ struct hc_origin {
 	int connect_timeout_ms, connection_attempts, response_timeout_ms,
 	    keepalive_timeout_ms;
 	pthread_mutex_t mu;       /* guards the pool and counters */
+	pthread_cond_t freed;     /* a connection was pooled or closed */
 	struct hc_idle *idle;     /* newest last */
 	size_t nidle, max_idle;
+	size_t nopen, max_conns;  /* connections open (busy + idle), the limit */
 	unsigned long long opened, reused, retried; /* counters */
+	unsigned long long waited, busy; /* hc_begin waited for a free slot; it
+	                                  * gave up (HC_BUSY) */
 };
 
 /* Set up an origin (TLS credentials loaded here; errors name the file). */
@@ -106,6 +119,7 @@ struct hc_exchange {
 	struct tconn c;
 	bool have_conn;
 	bool reused;              /* this connection came from the pool */
+	bool slot;                /* counted in o->nopen (released by hc_end) */
 	bool retryable;
 	bool body_chunked;        /* hc_send_body chunk-encodes */
 	bool body_sent;           /* any body byte was sent */
@@ -133,7 +147,8 @@ struct hc_exchange {
 };
 
 /* Get a connection (a live pooled one, else a new one with up to
- * connection_attempts tries) and send the request head.  The head
+ * connection_attempts tries, once the origin's max_conns allows it) and
+ * send the request head.  The head
  * (head[0..head_len)) must stay valid until hc_read_head returns.
  * head_request: the method is HEAD.  retryable: GET/HEAD without a body.
  * Returns 0, or -1 with x->fail and e saying why (x needs hc_end still). */
@@ -168,8 +183,12 @@ int hc_read_head(struct hc_exchange *x, struct err *e);
 ssize_t hc_read_body(struct hc_exchange *x, void *buf, size_t len, struct err *e);
 
 /* Finish: a connection whose response was read completely and may be
- * reused goes back to the pool; anything else is closed.  Frees buffers.
- * Safe to call after any failure, and twice. */
+ * reused goes back to the pool; anything else is closed (and its place
+ * under max_conns freed).  Frees buffers.  Safe to call after any
+ * failure, and twice. */
 void hc_end(struct hc_exchange *x);
+
+/* The origin's connections now: open (busy + idle) and idle. */
+void hc_origin_counts(struct hc_origin *o, size_t *open, size_t *idle);
 
 #endif

@@ -133,6 +133,7 @@ only_moved() {
 	for s in $changed; do
 		case $s in
 		edged_viewer_connections | edged_inflight_requests | edged_memory_cache_* | \
+			edged_origin_connections\{* | edged_origin_uploads | \
 			edged_access_log_* | *_sum | *_bucket\{*) continue ;;
 		esac
 		[[ " $* " == *" $s "* ]] || fail "$s moved from scrape $a to $b ($(m "$a" "$s") -> $(m "$b" "$s")), and should not have"
@@ -176,7 +177,9 @@ for s in "$(R hit 2xx)" "$(R miss 2xx)" "$(R refresh_hit 3xx)" "$(R error 5xx)" 
 	edged_memory_cache_hit_ratio edged_requests_aborted_total "$SENT" "$RECV" \
 	'edged_request_duration_seconds_bucket{le="+Inf"}' "$DUR" "$OLAT" \
 	edged_access_log_lines_total edged_access_log_dropped_total edged_viewer_connections \
-	edged_start_time_seconds; do
+	edged_start_time_seconds 'edged_origin_errors_total{cause="busy"}' \
+	'edged_viewer_timeouts_total{waiting_for="body"}' \
+	'edged_viewer_timeouts_total{waiting_for="response"}' edged_origin_uploads; do
 	m s0 "$s" >/dev/null
 done
 expect_eq "$(m s0 edged_inflight_requests)" 0 "in-flight requests before any"

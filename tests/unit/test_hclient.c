@@ -12,7 +12,10 @@
  * TLS verification by name and by IP, resumption, resets, and a
  * certificate failure that is not retried; an origin answering before the
  * request body is sent (noticed, relayed, not pooled), and a TLS 1.3
- * session ticket that is not taken for such an answer.
+ * session ticket that is not taken for such an answer.  max_conns: a full
+ * origin makes hc_begin wait (for a pooled connection or a freed place)
+ * and then fail with HC_BUSY without connecting; failures, closes and
+ * expiries give places back.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -834,6 +837,176 @@ Test(hclient, threads_share_an_origin)
 	cr_expect_eq(orig.nidle, orig.opened, "every connection went back to the pool");
 	stop();
 #undef R12
+}
+
+/* ---- max_conns: connections open to one origin, busy and idle ---------- */
+
+static void
+expect_open(size_t open, size_t idle)
+{
+	size_t o, i;
+
+	hc_origin_counts(&orig, &o, &i);
+	cr_expect_eq(o, open, "open %zu, want %zu", o, open);
+	cr_expect_eq(i, idle, "idle %zu, want %zu", i, idle);
+}
+
+/* Read x's response to the end (2 body bytes) and end it. */
+static void
+finish(struct hc_exchange *x)
+{
+	struct err e;
+	char b[8];
+
+	cr_expect_eq(hc_read_head(x, &e), 0, "%s", e.msg);
+	cr_expect_gt(hc_read_body(x, b, sizeof b, &e), 0);
+	cr_expect_eq(hc_read_body(x, b, sizeof b, &e), 0);
+	hc_end(x);
+}
+
+Test(hclient, max_conns_full_gives_busy_after_connect_timeout)
+{
+	struct hc_exchange x1, x2;
+	struct err e = { 0, "" };
+	int64_t t0, waited;
+
+	serve(0, SCRIPT("r", OK2, "r", YES), NULL);
+	op.max_conns = 1;
+	op.connect_timeout_ms = 300;
+	origin();
+	cr_assert_eq(hc_begin(&x1, &orig, GET, strlen(GET), false, true, &e), 0, "%s", e.msg);
+	expect_open(1, 0);
+	t0 = tconn_now_ms();
+	cr_expect_eq(hc_begin(&x2, &orig, GET, strlen(GET), false, true, &e), -1);
+	waited = tconn_now_ms() - t0;
+	cr_expect_eq(x2.fail, HC_BUSY, "fail %s", hc_fail_name(x2.fail));
+	cr_expect_str_eq(hc_fail_name(HC_BUSY), "busy");
+	cr_expect_not_null(strstr(e.msg, "all 1 connections to the origin are in use"), "%s",
+	                   e.msg);
+	/* it waited for the connect timeout, and never touched the network */
+	cr_expect_geq(waited, 250, "gave up after %lld ms", (long long)waited);
+	cr_expect_eq(srv.accepted, 1);
+	cr_expect_eq(orig.waited, 1);
+	cr_expect_eq(orig.busy, 1);
+	hc_end(&x2);
+	expect_open(1, 0); /* the refused exchange held no place */
+	finish(&x1);
+	expect_open(1, 1); /* pooled: still open, still counted */
+	fetch(GET);        /* the pooled one, no wait */
+	expect_ok(200, "yes");
+	expect_counts(1, 1, 0);
+	cr_expect_eq(orig.waited, 1);
+	stop();
+	cr_expect_eq(srv.accepted, 1);
+}
+
+static struct hc_exchange held;
+
+/* 200 ms later: end the held exchange without reading its answer (the
+ * connection is closed, its place freed). */
+static void *
+drop_held(void *arg)
+{
+	(void)arg;
+	usleep(200 * 1000);
+	hc_end(&held);
+	return NULL;
+}
+
+/* 200 ms later: read the held exchange's answer (the connection is
+ * pooled). */
+static void *
+finish_held(void *arg)
+{
+	(void)arg;
+	usleep(200 * 1000);
+	finish(&held);
+	return NULL;
+}
+
+Test(hclient, max_conns_waiter_gets_a_closed_connections_place)
+{
+	struct err e = { 0, "" };
+	pthread_t th;
+
+	serve(0, SCRIPT("r"), SCRIPT("r", YES), NULL);
+	op.max_conns = 1;
+	op.connect_timeout_ms = 5000;
+	origin();
+	cr_assert_eq(hc_begin(&held, &orig, GET, strlen(GET), false, true, &e), 0, "%s", e.msg);
+	pthread_create(&th, NULL, drop_held, NULL);
+	fetch(GET); /* waits until the place is free, then opens a new connection */
+	pthread_join(th, NULL);
+	expect_ok(200, "yes");
+	expect_counts(2, 0, 0);
+	cr_expect_eq(orig.waited, 1);
+	cr_expect_eq(orig.busy, 0);
+	expect_open(1, 1);
+	stop();
+}
+
+Test(hclient, max_conns_waiter_takes_a_pooled_connection)
+{
+	struct err e = { 0, "" };
+	pthread_t th;
+
+	serve(0, SCRIPT("r", OK2, "r", YES), NULL);
+	op.max_conns = 1;
+	op.connect_timeout_ms = 5000;
+	origin();
+	cr_assert_eq(hc_begin(&held, &orig, GET, strlen(GET), false, true, &e), 0, "%s", e.msg);
+	pthread_create(&th, NULL, finish_held, NULL);
+	fetch(GET); /* waits, then takes the connection the other one pooled */
+	pthread_join(th, NULL);
+	expect_ok(200, "yes");
+	expect_counts(1, 1, 0);
+	cr_expect_eq(orig.waited, 1);
+	expect_open(1, 1);
+	stop();
+	cr_expect_eq(srv.accepted, 1);
+}
+
+Test(hclient, max_conns_places_freed_by_failures_and_the_pool)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t al = sizeof a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	/* refused connects give their place back: the third still tries */
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	getsockname(fd, (struct sockaddr *)&a, &al);
+	close(fd);
+	op = opts_for(ntohs(a.sin_port));
+	op.max_conns = 1;
+	origin();
+	fetch(GET);
+	expect_fail(HC_CONNECT, "connect");
+	fetch(GET);
+	expect_fail(HC_CONNECT, "connect");
+	expect_open(0, 0);
+	hc_origin_free(&orig);
+
+	/* a connection closed by the origin, and one expired in the pool,
+	 * give theirs back too */
+	serve(0, SCRIPT("r", "wHTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"),
+	      SCRIPT("r", OK2), SCRIPT("r", YES), NULL);
+	op.max_conns = 1;
+	op.connect_timeout_ms = 300;
+	op.keepalive_timeout_ms = 100;
+	origin();
+	fetch(GET);
+	expect_ok(200, "ok");
+	expect_open(0, 0);
+	fetch(GET);
+	expect_ok(200, "ok");
+	expect_open(1, 1);
+	usleep(250 * 1000);
+	fetch(GET); /* the idle one expired: closed, its place taken anew */
+	expect_ok(200, "yes");
+	expect_counts(3, 0, 0);
+	cr_expect_eq(orig.busy, 0);
+	stop();
 }
 
 Test(hclient, not_pooled_after_close_or_extra_bytes)

@@ -631,6 +631,31 @@ req(const char *result, unsigned kind, unsigned status, int64_t ttfb_ms)
 #define REQ(res, sc) "edged_requests_total{result=\"" res "\",status_class=\"" sc "\"}"
 #define DELTA(before, after, series) (get(after, series) - get(before, series))
 
+Test(prom, metrics_origin_busy_and_viewer_timeouts)
+{
+	static struct parsed p0, p1;
+
+	server_init();
+	scrape(&p0);
+	edg_metrics_origin(1000, HC_BUSY, 0);
+	edg_metrics_viewer_timeout("body");
+	edg_metrics_viewer_timeout("body");
+	edg_metrics_viewer_timeout("response");
+	edg_metrics_viewer_timeout("handshake+head");
+	edg_metrics_viewer_timeout("head");
+	edg_metrics_viewer_timeout("idle");
+	srv.uploading = 3;
+	scrape(&p1);
+	cr_assert_eq(DELTA(&p0, &p1, "edged_origin_errors_total{cause=\"busy\"}"), 1);
+	cr_assert_eq(DELTA(&p0, &p1, "edged_origin_errors_total{cause=\"io\"}"), 0);
+	cr_assert_eq(DELTA(&p0, &p1, "edged_origin_requests_total{status_class=\"none\"}"), 1);
+	cr_assert_eq(DELTA(&p0, &p1, "edged_viewer_timeouts_total{waiting_for=\"body\"}"), 2);
+	cr_assert_eq(DELTA(&p0, &p1, "edged_viewer_timeouts_total{waiting_for=\"response\"}"), 1);
+	cr_assert_eq(DELTA(&p0, &p1, "edged_viewer_timeouts_total{waiting_for=\"head\"}"), 2);
+	cr_assert_eq(DELTA(&p0, &p1, "edged_viewer_timeouts_total{waiting_for=\"idle\"}"), 1);
+	cr_assert_eq(get(&p1, "edged_origin_uploads"), 3);
+}
+
 Test(prom, metrics_scrape_without_cache)
 {
 	static struct parsed p;
@@ -641,7 +666,8 @@ Test(prom, metrics_scrape_without_cache)
 	/* every result x status class, zeros included */
 	cr_assert_eq(count_prefix(&p, "edged_requests_total{"), 9 * 5);
 	cr_assert_eq(count_prefix(&p, "edged_origin_requests_total{"), 5);
-	cr_assert_eq(count_prefix(&p, "edged_origin_errors_total{"), 8);
+	cr_assert_eq(count_prefix(&p, "edged_origin_errors_total{"), 9);
+	cr_assert_eq(count_prefix(&p, "edged_viewer_timeouts_total{"), 4);
 	cr_assert_eq(count_prefix(&p, "edged_tls_handshakes_total{"), 10);
 	cr_assert(has(&p, "edged_tls_handshakes_total{version=\"TLSv1.3\",resumed=\"false\"}"));
 	cr_assert(has(&p, "edged_origin_errors_total{cause=\"5xx\"}"));
