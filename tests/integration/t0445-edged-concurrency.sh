@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # t0445: a slow origin path does not hold up anyone else.  While 32
-# requests (32 viewer connections) wait on a CGI script that takes 3 s,
-# 10 requests for a fast path (GET / -> "healthy"), each on a new viewer
-# connection (TLS handshake included), complete in under 100 ms each
-# (curl's time_total; median and max reported).  Then all 32 slow requests
-# get their 200 after >= 3 s.  edged runs with its default settings.
+# requests (32 viewer connections) wait on a CGI script that answers only
+# once the test opens a gate, 10 requests for a fast path (GET / ->
+# "healthy"), each on a new viewer connection (TLS handshake included),
+# all complete (curl's time_total reported, not asserted: timing belongs
+# in benchmarks) while every slow request is still waiting.  Then the gate
+# opens and all 32 slow requests get their 200.  edged runs with its
+# default settings.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=lib_origind.sh
@@ -15,15 +17,14 @@ need_tool curl awk sort
 
 NSLOW=32
 NFAST=10
-BOUND=0.100
 mkdir -p "$T/www" "$T/cgi"
 echo healthy >"$T/www/index.html"
-cat >"$T/cgi/slow.cgi" <<'EOF'
+cat >"$T/cgi/slow.cgi" <<EOF
 #!/bin/sh
-# slow.cgi: answers after the seconds the query starts with ("3&n=1")
-s=${QUERY_STRING%%&*}
-sleep "${s:-3}"
-printf 'Content-Type: text/plain\n\nslept %s\n' "${s:-3}"
+# slow.cgi: answers once $T/gate exists (at most 60 s)
+i=0
+while [ ! -e "$T/gate" ] && [ \$i -lt 1200 ]; do sleep 0.05; i=\$((i + 1)); done
+printf 'Content-Type: text/plain\n\nslept\n'
 EOF
 chmod 755 "$T/cgi" "$T/cgi/slow.cgi"
 start_origind origin --docroot "$T/www" --cgi-bin "$T/cgi" --max-connections 256 \
@@ -37,14 +38,13 @@ ehealthy
 slow_pids=()
 t_start=$(date +%s.%N)
 for i in $(seq 1 "$NSLOW"); do
-	ecurl -o "$T/slow.$i.body" -w '%{http_code} %{time_total}\n' "/cgi-bin/slow.cgi?3&n=$i" \
+	ecurl -o "$T/slow.$i.body" -w '%{http_code} %{time_total}\n' "/cgi-bin/slow.cgi?n=$i" \
 		>"$T/slow.$i.out" 2>"$T/slow.$i.err" &
 	slow_pids+=($!)
 done
 
 # wait until the slow requests are with the origin: its CGI children run
-# (at most 2.5 s after the start, else the fast phase would not overlap)
-for _ in $(seq 1 25); do
+for _ in $(seq 1 300); do
 	n=$(pgrep -f -c "$T/cgi/slow.cgi" || true)
 	((n >= NSLOW)) && break
 	sleep 0.1
@@ -62,19 +62,20 @@ for i in $(seq 1 "$NFAST"); do
 	expect_eq "$(<"$T/fast.body")" healthy "body of fast request $i"
 	times+=("${r#* }")
 done
-t_fast_end=$(awk -v s="$t_start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", e - s }')
 sorted=$(printf '%s\n' "${times[@]}" | sort -g)
 median=$(awk '{ a[NR] = $1 } END { printf "%.4f", (a[int((NR + 1) / 2)] + a[int(NR / 2) + 1]) / 2 }' <<<"$sorted")
 max=$(tail -n 1 <<<"$sorted")
-note "fast requests during the slow ones (s): ${times[*]}; median $median, max $max; done ${t_fast_end}s after the slow ones started"
-# they really overlapped the slow ones
-awk -v t="$t_fast_end" 'BEGIN { exit !(t < 3.0) }' ||
-	fail "the fast phase ended ${t_fast_end}s after the slow requests began: no overlap with the 3 s wait"
-for t in "${times[@]}"; do
-	awk -v t="$t" -v b="$BOUND" 'BEGIN { exit !(t < b) }' ||
-		fail "a fast request took ${t}s (bound ${BOUND}s) while $NSLOW requests waited on the origin; all: ${times[*]}"
+note "fast requests during the slow ones (s): ${times[*]}; median $median, max $max"
+# they really overlapped the slow ones: none of those has finished
+done_slow=0
+for p in "${slow_pids[@]}"; do
+	kill -0 "$p" 2>/dev/null || done_slow=$((done_slow + 1))
 done
-pass "$NFAST fast requests on new connections while $NSLOW wait on a 3 s origin: all < ${BOUND}s (median ${median}s, max ${max}s)"
+expect_eq "$done_slow" 0 "slow requests finished before the gate opened"
+n=$(pgrep -f -c "$T/cgi/slow.cgi" || true)
+expect_eq "$n" "$NSLOW" "slow CGI scripts still waiting after the fast requests"
+pass "$NFAST fast requests on new connections answered while $NSLOW wait on the origin (median ${median}s, max ${max}s)"
+touch "$T/gate"
 
 # ---- the slow ones finish ----
 bad=0
@@ -85,17 +86,16 @@ for i in $(seq 1 "$NSLOW"); do
 	code=${r%% *}
 	t=${r#* }
 	slow_times+=("$t")
-	if [[ $code != 200 ]] || [[ $(<"$T/slow.$i.body") != "slept 3" ]]; then
+	if [[ $code != 200 ]] || [[ $(<"$T/slow.$i.body") != "slept" ]]; then
 		echo "slow request $i: '$r' body '$(head -c 200 "$T/slow.$i.body" 2>/dev/null)' $(head -c 200 "$T/slow.$i.err")" >&2
 		bad=$((bad + 1))
 		continue
 	fi
-	awk -v t="$t" 'BEGIN { exit !(t >= 3.0) }' || fail "slow request $i answered after only ${t}s"
 done
-((bad == 0)) || fail "$bad of $NSLOW slow requests did not get 200 'slept 3'"
+((bad == 0)) || fail "$bad of $NSLOW slow requests did not get 200 'slept'"
 smin=$(printf '%s\n' "${slow_times[@]}" | sort -g | head -n 1)
 smax=$(printf '%s\n' "${slow_times[@]}" | sort -g | tail -n 1)
-pass "all $NSLOW slow requests: 200 'slept 3' after ${smin}-${smax}s"
+pass "all $NSLOW slow requests: 200 once the gate opened (${smin}-${smax}s)"
 ehealthy
 
 # every edged stops on SIGTERM; under the sanitizer build none of them
