@@ -19,21 +19,25 @@ ifeq ($(SAN),1)
 BUILD := build/san
 BIN := build/san/bin
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# ASan gives every local its own padded slot: frame sizes are checked by
+# the other builds, not this one
+SANWARN := -Wno-frame-larger-than
 else
 BUILD := build/release
 BIN := bin
 SANFLAGS :=
+SANWARN :=
 endif
 
 PKGS := gnutls inih libcjson libmicrohttpd hiredis
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-        -Wwrite-strings -Wformat=2 -Wvla -Wno-format-truncation
+        -Wwrite-strings -Wformat=2 -Wvla -Wno-format-truncation -Wframe-larger-than=16384
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CRIT_CFLAGS := $(shell $(PKG_CONFIG) --cflags criterion 2>/dev/null)
 CRIT_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)
 
-ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SANFLAGS) -Ilib -Iorigind -Iedged $(PKG_CFLAGS) -MMD -MP -pthread
+ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SANWARN) $(SANFLAGS) -Ilib -Iorigind -Iedged $(PKG_CFLAGS) -MMD -MP -pthread
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 
 LIB_SRC := $(wildcard lib/*.c)

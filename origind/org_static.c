@@ -172,7 +172,8 @@ org_static_handle(struct org_req *r, struct org_reply *out)
 {
 	const struct org_server *srv = r->srv;
 	const char *root = srv->docroot_real, *v;
-	char want[PATH_MAX * 2], real[PATH_MAX], etag[96], lm[64];
+	/* want: root + path; a longer one would fail realpath() (ENAMETOOLONG) */
+	char want[PATH_MAX + NAME_MAX + 2], real[PATH_MAX], etag[96], lm[64];
 	size_t rl = strlen(root), pl = strlen(r->path);
 	struct stat st;
 	off_t off = 0, len;

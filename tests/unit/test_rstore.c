@@ -242,7 +242,7 @@ static void *
 hung_conn(void *arg)
 {
 	int fd = (int)((intptr_t)arg & 0xffffff);
-	char buf[65536];
+	char buf[8192];
 
 	enum fake_kind kind = (enum fake_kind)((intptr_t)arg >> 24);
 
@@ -369,7 +369,8 @@ capture_log(void)
 static int
 log_count(const char *event)
 {
-	char buf[65536], pat[64];
+	static char buf[65536]; /* off the stack (-Wframe-larger-than) */
+	char pat[64];
 	int fd = open(logpath, O_RDONLY), n = 0;
 	ssize_t len = read(fd, buf, sizeof buf - 1);
 	const char *p = buf;
