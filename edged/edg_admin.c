@@ -38,6 +38,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
+#include "adminreq.h"
 #include "cJSON.h"
 #include "edg_inval.h"
 #include "edg_ops.h"
@@ -160,112 +161,6 @@ authorized(struct edg_admin *a, struct MHD_Connection *c)
 	return diff == 0;
 }
 
-/* Does host[0..n) name a host: letters, digits, '-' and '.' in non-empty
- * labels of at most 63 bytes, a trailing '.' allowed? */
-static bool
-dns_name(const char *host, size_t n)
-{
-	size_t i, label = 0;
-
-	if (n > 0 && host[n - 1] == '.')
-		n--;
-	if (n == 0 || n > 253)
-		return false;
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)host[i];
-
-		if (ch == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-		} else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		           (ch >= '0' && ch <= '9') || ch == '-') {
-			if (++label > 63)
-				return false;
-		} else {
-			return false;
-		}
-	}
-	return label > 0;
-}
-
-/* Is name[0..n) (a DNS name) one this listener answers to: localhost or
- * a name under it (RFC 6761: they never leave the host, so no page can
- * be served from one elsewhere), or a name in admin_hosts? */
-static bool
-our_name(const struct edg_server *srv, const char *name, size_t n)
-{
-	size_t i;
-
-	if (n > 0 && name[n - 1] == '.')
-		n--;
-	if ((n == 9 || (n > 10 && name[n - 10] == '.')) &&
-	    strncasecmp(name + n - 9, "localhost", 9) == 0)
-		return true;
-	for (i = 0; i < srv->o.admin_hosts.n; i++) {
-		const char *h = srv->o.admin_hosts.v[i];
-		size_t hn = strlen(h);
-
-		if (hn > 0 && h[hn - 1] == '.')
-			hn--;
-		if (hn == n && strncasecmp(h, name, n) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* A Host field (RFC 9110 7.2: uri-host [":" port]) naming this listener:
- * an IPv4 literal, an [IPv6] literal, or one of our names; a DNS-rebinding
- * page's request carries its own name.  The port is not checked (a proxy
- * may forward from another). */
-static bool
-host_ok(const struct edg_server *srv, const char *h)
-{
-	const char *end = h + strlen(h), *colon;
-	char lit[INET6_ADDRSTRLEN + 1];
-	unsigned char bin[16];
-	size_t n;
-
-	if (h[0] == '[') {
-		const char *rb = strchr(h, ']');
-
-		if (rb == NULL)
-			return false;
-		colon = rb + 1;
-		if (*colon != '\0' && *colon != ':')
-			return false;
-		n = (size_t)(rb - h - 1);
-		if (n == 0 || n >= sizeof lit)
-			return false;
-		memcpy(lit, h + 1, n);
-		lit[n] = '\0';
-		if (inet_pton(AF_INET6, lit, bin) != 1)
-			return false;
-	} else {
-		colon = strchr(h, ':');
-		if (colon == NULL)
-			colon = end;
-		else if (strchr(colon + 1, ':') != NULL)
-			return false; /* a bare IPv6 address or junk */
-		n = (size_t)(colon - h);
-		if (n < sizeof lit) {
-			memcpy(lit, h, n);
-			lit[n] = '\0';
-		}
-		if (!(n < sizeof lit && inet_pton(AF_INET, lit, bin) == 1) &&
-		    !(dns_name(h, n) && our_name(srv, h, n)))
-			return false;
-	}
-	if (*colon == ':') {
-		const char *p = colon + 1;
-		size_t digits = strspn(p, "0123456789");
-
-		if (digits == 0 || digits > 5 || p[digits] != '\0' || atoi(p) > 65535)
-			return false;
-	}
-	return true;
-}
-
 static enum MHD_Result
 count_host(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
@@ -315,27 +210,13 @@ host_refused(struct edg_admin *a, struct MHD_Connection *c, const char *version,
 		*ret = answer_error(c, 400, "an HTTP/1.1 request needs a Host field");
 		return true;
 	}
-	if (host_ok(a->srv, h))
+	if (adminreq_host_ok(h, (const char *const *)a->srv->o.admin_hosts.v,
+	                     a->srv->o.admin_hosts.n))
 		return false;
 	refused(c, "admin.host_refused", method, url, h);
 	*ret = answer_error(c, 421, "this Host does not name the admin listener: use "
 	                            "localhost, an IP address, or a name listed in admin_hosts");
 	return true;
-}
-
-/* Is a Content-Type field's media type application/json (parameters
- * such as charset allowed)? */
-static bool
-json_type(const char *ct)
-{
-	if (ct == NULL)
-		return false;
-	ct += strspn(ct, " \t");
-	if (strncasecmp(ct, "application/json", 16) != 0)
-		return false;
-	ct += 16;
-	ct += strspn(ct, " \t");
-	return *ct == '\0' || *ct == ';';
 }
 
 /* Origin reachability, probed at most once a second. */
@@ -439,7 +320,7 @@ create(struct edg_admin *a, struct MHD_Connection *c, struct admin_req *q)
 	struct err e = { 0, "" };
 	int rc;
 
-	if (!json_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"))) {
+	if (!adminreq_json_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"))) {
 		LOG_INFO("admin.invalidation_refused", "why=\"Content-Type is not "
 		         "application/json\" type=%s",
 		         log_q(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type")));
@@ -642,7 +523,7 @@ edg_admin_start(struct edg_server *srv, struct err *e)
 	for (i = 0; i < srv->o.admin_hosts.n; i++) {
 		const char *h = srv->o.admin_hosts.v[i];
 
-		if (!dns_name(h, strlen(h)))
+		if (!adminreq_dns_name(h, strlen(h)))
 			return err_set(e, ERR_USAGE, "key 'admin_hosts': '%s' is not a host name "
 			               "(letters, digits, '-' and '.'; no port)", h);
 	}
