@@ -135,6 +135,12 @@ bool edg_skip_response_field(const struct hresp *r, const struct hresp_field *f)
 /* True when a request-target path climbs out of the path prefix ("..")
  * or the target is not origin-form; writes the upstream target. */
 int edg_upstream_target(const char *prefix, const char *target, char *out, size_t outlen);
+/* The longest upstream target edg_build_head writes (a heap buffer: threads
+ * have 256 KiB stacks). */
+#define EDG_TARGET_MAX 16384
+/* 0 when edg_build_head can write the upstream target of target, else -1
+ * (it climbs out of the prefix, or is longer than EDG_TARGET_MAX). */
+int edg_upstream_target_check(const char *prefix, const char *target);
 
 /* Fields that end at the next hop whatever Connection says (RFC 9110
  * 7.6.1: Connection, Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade,

@@ -9,7 +9,17 @@
  *
  * A bearer admin_token, when set, is required for all but /healthz; it
  * must be set when admin_listen is not a loopback address (start-up
- * refuses otherwise).  Answers are JSON (cJSON) but /metrics.
+ * refuses otherwise).  It is compared in constant time whatever its
+ * length: both sides go through HMAC-SHA-256 under a key drawn at start,
+ * and the two 32-byte digests are compared without an early exit.
+ * Answers are JSON (cJSON) but /metrics.
+ *
+ * A web page in a browser on the same host must not reach the API
+ * (CSRF, DNS rebinding), token or not: every request must carry a Host
+ * that names this listener (localhost, *.localhost, an IP literal, or a
+ * name in admin_hosts; else 421), and POST /invalidations takes
+ * Content-Type: application/json only (415), which no form and no
+ * cross-origin fetch can send without a CORS preflight, which is refused.
  *
  * One thread per admin connection (at most 64).  The health check's
  * origin probe is a verified TLS connection (TCP for
@@ -25,6 +35,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+
+#include "adminreq.h"
 #include "cJSON.h"
 #include "edg_inval.h"
 #include "edg_ops.h"
@@ -40,6 +54,8 @@ struct edg_admin {
 	int64_t probed_ms;
 	bool origin_up;
 	char origin_why[200];
+	unsigned char mac_key[32];   /* HMAC key for the token comparison */
+	unsigned char tok_mac[32];   /* HMAC-SHA-256 of admin_token under mac_key */
 };
 
 struct admin_req {
@@ -84,6 +100,8 @@ answer_at(struct MHD_Connection *c, unsigned status, const char *type, char *bod
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"edged admin\"");
 	if (status == 405)
 		MHD_add_response_header(resp, "Allow", "GET, POST");
+	if (status == 415)
+		MHD_add_response_header(resp, "Accept-Post", "application/json");
 	if (location != NULL)
 		MHD_add_response_header(resp, "Location", location);
 	ret = MHD_queue_response(c, status, resp);
@@ -118,26 +136,87 @@ answer_error(struct MHD_Connection *c, unsigned status, const char *msg)
 	return answer_json(c, status, s);
 }
 
-/* Constant-time comparison of the Authorization field with the token. */
+/* The Authorization field against the token, in constant time whatever
+ * either length: the digests of both (fixed size) are compared, every
+ * byte, so neither the first differing byte nor the token's length shows
+ * in the time taken. */
 static bool
-authorized(struct edg_server *srv, struct MHD_Connection *c)
+authorized(struct edg_admin *a, struct MHD_Connection *c)
 {
-	const char *tok = srv->o.admin_token, *h;
-	size_t n, i;
-	unsigned char diff = 0;
+	const char *h;
+	unsigned char got[32], diff = 0;
+	size_t i;
 
-	if (tok == NULL)
+	if (a->srv->o.admin_token == NULL)
 		return true;
 	h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
 		return false;
 	h += 7;
-	n = strlen(tok);
-	if (strlen(h) != n)
+	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, a->mac_key, sizeof a->mac_key, h, strlen(h),
+	                     got) < 0)
 		return false;
-	for (i = 0; i < n; i++)
-		diff |= (unsigned char)(h[i] ^ tok[i]);
+	for (i = 0; i < sizeof got; i++)
+		diff |= (unsigned char)(got[i] ^ a->tok_mac[i]);
 	return diff == 0;
+}
+
+static enum MHD_Result
+count_host(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	(void)value;
+	if (strcasecmp(key, "Host") == 0)
+		(*(unsigned *)cls)++;
+	return MHD_YES;
+}
+
+/* Log a refused request, naming the client and why. */
+static void
+refused(struct MHD_Connection *c, const char *event, const char *method, const char *url,
+        const char *host)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	char ip[64];
+
+	srv_addr_text(ci ? ci->client_addr : NULL, ip, sizeof ip, NULL);
+	if (host != NULL)
+		LOG_WARN(event, "client=%s method=%s path=%s host=%s", ip, log_q(method),
+		         log_q(url), log_q(host));
+	else
+		LOG_WARN(event, "client=%s method=%s path=%s", ip, log_q(method), log_q(url));
+}
+
+/* The Host check of every request: false when it passes, else true with
+ * the refusal queued (its result in *ret). */
+static bool
+host_refused(struct edg_admin *a, struct MHD_Connection *c, const char *version,
+             const char *method, const char *url, enum MHD_Result *ret)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+	unsigned nhost = 0;
+
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_host, &nhost);
+	if (nhost > 1) {
+		refused(c, "admin.host_refused", method, url, h);
+		*ret = answer_error(c, 400, "more than one Host field");
+		return true;
+	}
+	if (h == NULL) {
+		if (strcmp(version, MHD_HTTP_VERSION_1_0) == 0)
+			return false; /* HTTP/1.0 may omit it (no browser does) */
+		refused(c, "admin.host_refused", method, url, NULL);
+		*ret = answer_error(c, 400, "an HTTP/1.1 request needs a Host field");
+		return true;
+	}
+	if (adminreq_host_ok(h, (const char *const *)a->srv->o.admin_hosts.v,
+	                     a->srv->o.admin_hosts.n))
+		return false;
+	refused(c, "admin.host_refused", method, url, h);
+	*ret = answer_error(c, 421, "this Host does not name the admin listener: use "
+	                            "localhost, an IP address, or a name listed in admin_hosts");
+	return true;
 }
 
 /* Origin reachability, probed at most once a second. */
@@ -236,11 +315,18 @@ create(struct edg_admin *a, struct MHD_Connection *c, struct admin_req *q)
 	cJSON *doc;
 	const cJSON *p, *it;
 	const char **paths = NULL;
-	size_t n = 0;
+	size_t n = 0, max;
 	char *json = NULL, id[EDG_INVAL_ID_LEN + 1];
 	struct err e = { 0, "" };
 	int rc;
 
+	if (!adminreq_json_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"))) {
+		LOG_INFO("admin.invalidation_refused", "why=\"Content-Type is not "
+		         "application/json\" type=%s",
+		         log_q(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type")));
+		return answer_error(c, 415, "Content-Type must be application/json: nothing was "
+		                            "invalidated");
+	}
 	if (q->too_big)
 		return answer_error(c, 413, "request body larger than 1 MiB");
 	if (srv->inval == NULL)
@@ -268,7 +354,16 @@ create(struct edg_admin *a, struct MHD_Connection *c, struct admin_req *q)
 		}
 		paths[n++] = it->valuestring;
 	}
-	rc = edg_inval_create(srv->inval, paths, n, id, &json, &e);
+	max = (size_t)srv->o.invalidation_max_paths_active;
+	if (n > max) {
+		free(paths);
+		cJSON_Delete(doc);
+		LOG_INFO("admin.invalidation_refused", "paths=%zu limit=%zu", n, max);
+		snprintf(e.msg, sizeof e.msg, "%zu paths in one call, above "
+		         "invalidation_max_paths_active (%zu): nothing was invalidated", n, max);
+		return answer_error(c, 413, e.msg);
+	}
+	rc = edg_inval_create(srv->inval, paths, n, max, id, &json, &e);
 	free(paths);
 	cJSON_Delete(doc);
 	switch (rc) {
@@ -281,6 +376,10 @@ create(struct edg_admin *a, struct MHD_Connection *c, struct admin_req *q)
 	case EDG_INVAL_BAD:
 		LOG_INFO("admin.invalidation_refused", "why=%s", log_q(e.msg));
 		return answer_error(c, 400, e.msg);
+	case EDG_INVAL_FULL:
+		LOG_WARN("admin.invalidation_refused", "paths=%zu limit=%zu why=%s", n, max,
+		         log_q(e.msg));
+		return answer_error(c, 429, e.msg);
 	default:
 		LOG_WARN("admin.invalidation_failed", "why=%s", log_q(e.msg));
 		return answer_error(c, 503, e.msg[0] ? e.msg : "unavailable");
@@ -289,23 +388,20 @@ create(struct edg_admin *a, struct MHD_Connection *c, struct admin_req *q)
 
 static enum MHD_Result
 route(struct edg_admin *a, struct MHD_Connection *c, const char *url, const char *method,
-      struct admin_req *q)
+      const char *version, struct admin_req *q)
 {
 	struct edg_server *srv = a->srv;
 	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 	char *json = NULL;
+	enum MHD_Result ret;
 	int rc;
 
+	if (host_refused(a, c, version, method, url, &ret))
+		return ret;
 	if (strcmp(url, "/healthz") == 0)
 		return get ? healthz(a, c) : answer_error(c, 405, "GET only");
-	if (!authorized(srv, c)) {
-		const union MHD_ConnectionInfo *ci =
-			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-		char ip[64];
-
-		srv_addr_text(ci ? ci->client_addr : NULL, ip, sizeof ip, NULL);
-		LOG_WARN("admin.unauthorized", "client=%s method=%s path=%s", ip, log_q(method),
-		         log_q(url));
+	if (!authorized(a, c)) {
+		refused(c, "admin.unauthorized", method, url, NULL);
 		return answer_error(c, 401, "a valid bearer token (admin_token) is required");
 	}
 	if (strcmp(url, "/metrics") == 0) {
@@ -352,7 +448,6 @@ admin_cb(void *cls, struct MHD_Connection *c, const char *url, const char *metho
 	struct edg_admin *a = cls;
 	struct admin_req *q = *req_cls;
 
-	(void)version;
 	if (q == NULL) {
 		q = calloc(1, sizeof *q);
 		if (q == NULL)
@@ -380,7 +475,7 @@ admin_cb(void *cls, struct MHD_Connection *c, const char *url, const char *metho
 		q->body[q->len] = '\0';
 		return MHD_YES;
 	}
-	return route(a, c, url, method, q);
+	return route(a, c, url, method, version, q);
 }
 
 static void
@@ -410,6 +505,7 @@ edg_admin_start(struct edg_server *srv, struct err *e)
 	int port = 0;
 	struct edg_admin *a;
 	const char *addr = srv->o.admin_listen;
+	size_t i;
 
 	if (addr == NULL || strcmp(addr, "off") == 0) {
 		LOG_INFO("admin.off", "msg=\"admin_listen = off: no /healthz, /metrics or "
@@ -424,10 +520,24 @@ edg_admin_start(struct edg_server *srv, struct err *e)
 		               addr);
 	if (srv->o.admin_token != NULL && strlen(srv->o.admin_token) < 16)
 		return err_set(e, ERR_USAGE, "key 'admin_token': at least 16 characters");
+	for (i = 0; i < srv->o.admin_hosts.n; i++) {
+		const char *h = srv->o.admin_hosts.v[i];
+
+		if (!adminreq_dns_name(h, strlen(h)))
+			return err_set(e, ERR_USAGE, "key 'admin_hosts': '%s' is not a host name "
+			               "(letters, digits, '-' and '.'; no port)", h);
+	}
 	a = calloc(1, sizeof *a);
 	if (a == NULL)
 		return err_set(e, ERR_FAIL, "out of memory");
 	a->srv = srv;
+	if (srv->o.admin_token != NULL &&
+	    (gnutls_rnd(GNUTLS_RND_KEY, a->mac_key, sizeof a->mac_key) < 0 ||
+	     gnutls_hmac_fast(GNUTLS_MAC_SHA256, a->mac_key, sizeof a->mac_key,
+	                      srv->o.admin_token, strlen(srv->o.admin_token), a->tok_mac) < 0)) {
+		free(a);
+		return err_set(e, ERR_FAIL, "key 'admin_token': cannot derive its digest (GnuTLS)");
+	}
 	pthread_mutex_init(&a->mu, NULL);
 	srv->d_admin = MHD_start_daemon(
 		flags, (uint16_t)port, NULL, NULL, admin_cb, a,

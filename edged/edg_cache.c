@@ -1406,7 +1406,7 @@ serve_stale_on_error(struct edg_req *r, struct mobj *o, const char *what)
 static void
 drain_small(struct edg_req *r)
 {
-	char buf[16384];
+	char buf[4096]; /* discarded: small reads cost nothing here (256 KiB stacks) */
 	struct err e = { 0, "" };
 	size_t total = 0;
 	ssize_t n;
@@ -1517,7 +1517,7 @@ fetch(struct edg_req *r, struct mobj *stale, const struct cachepol_use *u, const
 	if (!tee) {
 		/* HEAD, Range or a conditional request: the whole body first, then
 		 * answer from the entry */
-		char buf[32768];
+		char buf[8192]; /* not 32 KiB: threads have 256 KiB stacks */
 		struct err e = { 0, "" };
 		ssize_t n;
 
@@ -1632,7 +1632,7 @@ bg_main(void *arg)
 		struct store st;
 		struct ckey k;
 		const char *why = NULL;
-		char buf[32768];
+		char buf[4096]; /* not 32 KiB: a 256 KiB stack; a refresh is not hurried */
 		ssize_t n = 0;
 
 		summarise(&x.resp, t0, t1, &c->pol, &rp);
@@ -2141,7 +2141,7 @@ edg_cache_invalidate(struct edg_req *r)
 {
 	const struct hresp *h = &r->x.resp;
 	struct edg_creq *fc;
-	char path[8192], tpath[8192];
+	char path[8192], *tpath = NULL; /* 8 KiB each: one on the heap (256 KiB stacks) */
 	size_t i;
 	bool have_tpath;
 
@@ -2155,7 +2155,8 @@ edg_cache_invalidate(struct edg_req *r)
 	cachepol_req_init(&fc->q, "GET", 3);
 	MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, collect_field, fc);
 	invalidate_target(r, r->target, fc);
-	have_tpath = edg_upstream_target("", r->target, tpath, sizeof tpath) == 0;
+	have_tpath = (tpath = malloc(8192)) != NULL &&
+	             edg_upstream_target("", r->target, tpath, 8192) == 0;
 	for (i = 0; i < h->nfields && have_tpath; i++) {
 		const struct hresp_field *hf = &h->fields[i];
 
@@ -2166,5 +2167,6 @@ edg_cache_invalidate(struct edg_req *r)
 		                                 hf->value, hf->vlen, path, sizeof path) == 1)
 			invalidate_target(r, path, fc);
 	}
+	free(tpath);
 	free(fc);
 }

@@ -40,25 +40,31 @@
 #define LOCAL_RECORDS 100
 #define MAX_PATHS     3000
 
+/* KEYS: gen bans rec list times floor; ARGV: now, retention, id, record,
+ * the most bans in force, then the members.  Bans older than the
+ * retention go first (the floor rises past them); then either the whole
+ * invalidation fits under the cap and is made, or nothing is: {0, bans in
+ * force}, else {1, its generation}. */
 static const char CREATE_LUA[] =
-	"local g = redis.call('INCR', KEYS[1])\n"
-	"for i = 5, #ARGV do redis.call('ZADD', KEYS[2], g, g .. ' ' .. ARGV[i]) end\n"
-	"redis.call('SET', KEYS[3], g .. '\\n' .. ARGV[4], 'PX', ARGV[2])\n"
-	"redis.call('ZADD', KEYS[4], g, ARGV[3])\n"
-	"redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -1001)\n"
-	"redis.call('ZADD', KEYS[5], ARGV[1], g)\n"
-	"local old = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', tonumber(ARGV[1]) - "
-	"tonumber(ARGV[2]))\n"
+	"local now, ret = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+	"local old = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now - ret)\n"
 	"if #old > 0 then\n"
 	"  local f = 0\n"
 	"  for _, v in ipairs(old) do if tonumber(v) > f then f = tonumber(v) end end\n"
 	"  redis.call('SET', KEYS[6], f)\n"
 	"  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', f)\n"
 	"  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', f)\n"
-	"  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', tonumber(ARGV[1]) - "
-	"tonumber(ARGV[2]))\n"
+	"  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - ret)\n"
 	"end\n"
-	"return g\n";
+	"local active = redis.call('ZCARD', KEYS[2])\n"
+	"if active + #ARGV - 5 > tonumber(ARGV[5]) then return {0, active} end\n"
+	"local g = redis.call('INCR', KEYS[1])\n"
+	"for i = 6, #ARGV do redis.call('ZADD', KEYS[2], g, g .. ' ' .. ARGV[i]) end\n"
+	"redis.call('SET', KEYS[3], g .. '\\n' .. ARGV[4], 'PX', ARGV[2])\n"
+	"redis.call('ZADD', KEYS[4], g, ARGV[3])\n"
+	"redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -1001)\n"
+	"redis.call('ZADD', KEYS[5], ARGV[1], g)\n"
+	"return {1, g}\n";
 
 static const char POLL_LUA[] =
 	"redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. ARGV[3])\n"
@@ -71,6 +77,13 @@ struct local_rec {
 	char id[EDG_INVAL_ID_LEN + 1];
 	uint64_t gen;
 	char *json;
+};
+
+/* Without Redis: when each invalidation was made, for the retention (what
+ * the "times" zset is with Redis). */
+struct local_time {
+	uint64_t gen;
+	int64_t ms;
 };
 
 struct edg_inval {
@@ -89,6 +102,8 @@ struct edg_inval {
 	uint64_t local_gen;
 	struct local_rec recs[LOCAL_RECORDS];
 	size_t nrec;
+	struct local_time *times; /* ascending gen */
+	size_t ntimes, captimes;
 	bool warned_down;
 };
 
@@ -289,6 +304,7 @@ edg_inval_free(struct edg_inval *iv)
 	}
 	for (i = 0; i < iv->nrec; i++)
 		free(iv->recs[i].json);
+	free(iv->times);
 	banlist_free(&iv->bl);
 	pthread_cond_destroy(&iv->cv);
 	pthread_mutex_destroy(&iv->mu);
@@ -388,11 +404,73 @@ with_status(const char *json, const char *status)
 	return s;
 }
 
-int
-edg_inval_create(struct edg_inval *iv, const char *const *paths, size_t n, char *id,
-                 char **json, struct err *e)
+/* The refusal of n paths when active are in force and max_active allowed. */
+static void
+full(size_t n, size_t active, size_t max_active, struct err *e)
 {
-	char when[40], now_s[24], ret_s[24];
+	err_set(e, ERR_USAGE, "%zu paths would make %zu invalidation paths in force, above "
+	        "invalidation_max_paths_active (%zu): nothing was invalidated; retry once "
+	        "older ones have passed invalidation_retention, or use a wildcard", n,
+	        active + n, max_active);
+}
+
+/* Without Redis: drop what passed the retention (the floor rises past it),
+ * then make generation *gen with its n bans, or nothing when they do not
+ * fit under max_active (EDG_INVAL_FULL).  Under iv->mu, so two calls
+ * cannot both fit in the room left for one. */
+static int
+local_make(struct edg_inval *iv, const char (*norm)[BANLIST_PATH_MAX], const bool *wild,
+           size_t n, size_t max_active, int64_t now, uint64_t *gen, struct err *e)
+{
+	size_t k = 0, active, i;
+	int rc = EDG_INVAL_OK;
+
+	pthread_mutex_lock(&iv->mu);
+	while (k < iv->ntimes && iv->times[k].ms <= now - iv->retention_ms)
+		k++;
+	if (k > 0) {
+		uint64_t floor = iv->times[k - 1].gen;
+
+		memmove(iv->times, iv->times + k, (iv->ntimes - k) * sizeof *iv->times);
+		iv->ntimes -= k;
+		if (banlist_set_floor(&iv->bl, floor) > 0)
+			LOG_INFO("invalidation.floor", "gen=%" PRIu64, floor);
+	}
+	active = banlist_count(&iv->bl);
+	if (active + n > max_active) {
+		full(n, active, max_active, e);
+		rc = EDG_INVAL_FULL;
+		goto out;
+	}
+	if (iv->ntimes == iv->captimes) {
+		size_t cap = iv->captimes ? iv->captimes * 2 : 16;
+		struct local_time *t = realloc(iv->times, cap * sizeof *t);
+
+		if (t == NULL) {
+			err_set(e, ERR_FAIL, "out of memory");
+			rc = EDG_INVAL_UNAVAILABLE;
+			goto out;
+		}
+		iv->times = t;
+		iv->captimes = cap;
+	}
+	*gen = ++iv->local_gen;
+	iv->times[iv->ntimes].gen = *gen;
+	iv->times[iv->ntimes].ms = now;
+	iv->ntimes++;
+	for (i = 0; i < n; i++)
+		if (banlist_add(&iv->bl, *gen, norm[i], wild[i]) < 0)
+			LOG_WARN("invalidation.oom", "gen=%" PRIu64, *gen);
+out:
+	pthread_mutex_unlock(&iv->mu);
+	return rc;
+}
+
+int
+edg_inval_create(struct edg_inval *iv, const char *const *paths, size_t n, size_t max_active,
+                 char *id, char **json, struct err *e)
+{
+	char when[40], now_s[24], ret_s[24], max_s[24];
 	char (*norm)[BANLIST_PATH_MAX] = NULL;
 	bool *wild = NULL;
 	cJSON *rec = NULL, *arr;
@@ -412,8 +490,8 @@ edg_inval_create(struct edg_inval *iv, const char *const *paths, size_t n, char 
 	norm = malloc(n * sizeof *norm);
 	wild = calloc(n, sizeof *wild);
 	members = calloc(n, sizeof *members);
-	av = calloc(n + 13, sizeof *av);
-	al = calloc(n + 13, sizeof *al);
+	av = calloc(n + 14, sizeof *av);
+	al = calloc(n + 14, sizeof *al);
 	if (norm == NULL || wild == NULL || members == NULL || av == NULL || al == NULL) {
 		err_set(e, ERR_FAIL, "out of memory");
 		goto out;
@@ -450,6 +528,7 @@ edg_inval_create(struct edg_inval *iv, const char *const *paths, size_t n, char 
 		snprintf(rk, sizeof rk, "edged:inv:rec:%s", id);
 		snprintf(now_s, sizeof now_s, "%lld", (long long)now);
 		snprintf(ret_s, sizeof ret_s, "%lld", (long long)iv->retention_ms);
+		snprintf(max_s, sizeof max_s, "%zu", max_active);
 		av[0] = "EVAL";
 		av[1] = CREATE_LUA;
 		av[2] = "6";
@@ -461,9 +540,10 @@ edg_inval_create(struct edg_inval *iv, const char *const *paths, size_t n, char 
 		av[8] = "edged:inv:floor";
 		av[9] = now_s;
 		av[10] = ret_s;
-		/* ARGV[1..4] = now, retention, id, record; then the members */
+		/* ARGV[1..5] = now, retention, id, record, cap; then the members */
 		av[11] = id;
 		av[12] = rec_text;
+		av[13] = max_s;
 		if (rec_text == NULL) {
 			err_set(e, ERR_FAIL, "out of memory");
 			goto out;
@@ -475,33 +555,41 @@ edg_inval_create(struct edg_inval *iv, const char *const *paths, size_t n, char 
 				goto out;
 			}
 		}
-		for (i = 0; i < 13; i++)
+		for (i = 0; i < 14; i++)
 			al[i] = strlen(av[i]);
 		for (i = 0; i < n; i++) {
-			av[13 + i] = members[i];
-			al[13 + i] = strlen(members[i]);
+			av[14 + i] = members[i];
+			al[14 + i] = strlen(members[i]);
 		}
-		if (rstore_command(iv->rs, (int)(13 + n), av, al, &r) != RSTORE_OK) {
+		if (rstore_command(iv->rs, (int)(14 + n), av, al, &r) != RSTORE_OK) {
 			err_set(e, ERR_FAIL, "Redis is unavailable: the invalidation could not "
 			        "reach the other nodes; nothing was invalidated, try again");
 			goto out;
 		}
-		if (r->type != REDIS_REPLY_INTEGER || r->integer <= 0) {
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+		    r->element[0]->type != REDIS_REPLY_INTEGER ||
+		    r->element[1]->type != REDIS_REPLY_INTEGER || r->element[1]->integer < 0 ||
+		    (r->element[0]->integer == 1 && r->element[1]->integer == 0)) {
 			freeReplyObject(r);
 			err_set(e, ERR_FAIL, "unexpected reply from Redis");
 			goto out;
 		}
-		gen = (uint64_t)r->integer;
+		if (r->element[0]->integer != 1) {
+			full(n, (size_t)r->element[1]->integer, max_active, e);
+			freeReplyObject(r);
+			rc = EDG_INVAL_FULL;
+			goto out;
+		}
+		gen = (uint64_t)r->element[1]->integer;
 		freeReplyObject(r);
-	} else {
-		pthread_mutex_lock(&iv->mu);
-		gen = ++iv->local_gen;
-		pthread_mutex_unlock(&iv->mu);
+		/* this node applies its own at once; the others within a poll */
+		for (i = 0; i < n; i++)
+			if (banlist_add(&iv->bl, gen, norm[i], wild[i]) < 0)
+				LOG_WARN("invalidation.oom", "gen=%" PRIu64, gen);
+	} else if ((rc = local_make(iv, (const char (*)[BANLIST_PATH_MAX])norm, wild, n,
+	                            max_active, now, &gen, e)) != EDG_INVAL_OK) {
+		goto out;
 	}
-	/* this node applies its own at once; the others within a poll */
-	for (i = 0; i < n; i++)
-		if (banlist_add(&iv->bl, gen, norm[i], wild[i]) < 0)
-			LOG_WARN("invalidation.oom", "gen=%" PRIu64, gen);
 	stamp_raise(iv, gen);
 	__atomic_add_fetch(&iv->created, 1, __ATOMIC_RELAXED);
 	if (iv->rs == NULL) {

@@ -16,7 +16,7 @@ struct edg_inval;
 
 #define EDG_INVAL_ID_LEN 14   /* "I" + 13 of [A-Z0-9], as CloudFront's ids */
 
-enum { EDG_INVAL_OK, EDG_INVAL_BAD, EDG_INVAL_UNAVAILABLE, EDG_INVAL_NOT_FOUND };
+enum { EDG_INVAL_OK, EDG_INVAL_BAD, EDG_INVAL_UNAVAILABLE, EDG_INVAL_NOT_FOUND, EDG_INVAL_FULL };
 
 /* Start the invalidation state: with rs, read what other nodes made and
  * poll every poll_ms; without, this node alone. */
@@ -33,10 +33,12 @@ uint64_t edg_inval_epoch(struct edg_inval *iv);
 bool edg_inval_banned(struct edg_inval *iv, const char *target, uint32_t gen);
 
 /* POST /invalidations: paths checked (EDG_INVAL_BAD naming the path),
- * shared, applied here at once.  id (EDG_INVAL_ID_LEN + 1 bytes): the new
- * invalidation's id; *json: its record with its status. */
-int edg_inval_create(struct edg_inval *iv, const char *const *paths, size_t n, char *id,
-                     char **json, struct err *e);
+ * shared, applied here at once.  With more than max_active paths in force
+ * across the nodes afterwards, nothing is made: EDG_INVAL_FULL naming the
+ * limit.  id (EDG_INVAL_ID_LEN + 1 bytes): the new invalidation's id;
+ * *json: its record with its status. */
+int edg_inval_create(struct edg_inval *iv, const char *const *paths, size_t n,
+                     size_t max_active, char *id, char **json, struct err *e);
 /* GET /invalidations/<id> and GET /invalidations (recent first). */
 int edg_inval_get(struct edg_inval *iv, const char *id, char **json);
 int edg_inval_list(struct edg_inval *iv, char **json);

@@ -150,12 +150,19 @@
 	X(admin_token, CFG_STR, "TOKEN", NULL, 0, 0, NULL, 0, \
 	  "bearer token the admin listener requires (all but /healthz); required " \
 	  "when admin_listen is not a loopback address") \
+	X(admin_hosts, CFG_LIST, "NAMES", NULL, 0, 0, NULL, 0, \
+	  "host names the admin listener accepts in Host besides localhost, " \
+	  "*.localhost and IP literals (e.g. the name Prometheus scrapes); any " \
+	  "other Host gets 421 (DNS rebinding)") \
 	X(invalidation_poll, CFG_DURATION, "DURATION", "200ms", 10, 60000, NULL, 0, \
 	  "how often each node reads new invalidations from Redis (they reach every " \
 	  "node within about twice this)") \
 	X(invalidation_retention, CFG_DURATION, "DURATION", "7d", 60000, 3153600000000LL, NULL, 0, \
 	  "invalidations are kept this long; entries stored before the oldest one " \
 	  "dropped are refetched once") \
+	X(invalidation_max_paths_active, CFG_INT, "N", "10000", 1, 1000000, NULL, 0, \
+	  "invalidation paths in force (kept for invalidation_retention) across the " \
+	  "nodes sharing Redis; a POST that would go beyond gets 429, nothing applied") \
 	X(access_log, CFG_STR, "FILE", NULL, 0, 0, NULL, 0, \
 	  "access log in CloudFront's standard format (\"-\": standard output); " \
 	  "reopened on SIGUSR1") \

@@ -418,17 +418,31 @@ edg_upstream_target(const char *prefix, const char *target, char *out, size_t ou
 }
 
 int
+edg_upstream_target_check(const char *prefix, const char *target)
+{
+	char *out = malloc(EDG_TARGET_MAX);
+	int rc = out == NULL ? -1 : edg_upstream_target(prefix, target, out, EDG_TARGET_MAX);
+
+	free(out);
+	return rc;
+}
+
+int
 edg_build_head(const struct edg_fwd *f, char **out, size_t *len)
 {
 	struct buf b = { NULL, 0, 0, false };
 	struct walk w = { f, &b, { NULL, 0, 0, false }, "", 0 };
-	char target[16384], num[32];
+	char *target = malloc(EDG_TARGET_MAX), num[32];
 
-	if (edg_upstream_target(f->prefix, f->target, target, sizeof target) < 0)
+	if (target == NULL ||
+	    edg_upstream_target(f->prefix, f->target, target, EDG_TARGET_MAX) < 0) {
+		free(target);
 		return -1;
+	}
 	puts_(&b, f->head_only ? "HEAD" : f->method);
 	put(&b, " ", 1);
 	puts_(&b, target);
+	free(target);
 	put(&b, " HTTP/1.1\r\n", 11);
 	field(&b, "Host", f->host);
 	MHD_get_connection_values_n(f->conn, MHD_HEADER_KIND, collect_connection, &w);

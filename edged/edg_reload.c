@@ -9,7 +9,7 @@
  *                              handshakes get it, open connections carry on
  *   hsts, add_header,
  *   remove_header              a new response-header policy (edg_hpol.c)
- *   log_level                  log_level_cur
+ *   log_level                  log_set_level()
  *
  * Everything is built before anything is applied: a configuration that
  * does not parse, a certificate or key that does not load, a header
@@ -176,7 +176,7 @@ edg_reload(struct edg_server *srv, int argc, char **argv)
 	 * before the swap; the watchdog ends it within header_timeout */
 	edg_certs_install(certs, srv->o.header_timeout + 60000);
 	edg_hpol_install(srv, hp);
-	__atomic_store_n(&log_level_cur, level, __ATOMIC_RELAXED);
+	log_set_level((enum log_level)level);
 	LOG_INFO("reload.done", "certs=%zu log_level=%s hsts=%s add_header=%zu "
 	         "remove_header=%zu restart_needed=%u ms=%lld", ncerts,
 	         log_level_name((enum log_level)level), no->hsts != NULL ? "on" : "off",

@@ -720,7 +720,6 @@ first_call(struct edg_req *r, const char *method, const char *version,
 	struct hdr_walk w = { &h, r, 0, false, NULL, false };
 	struct hreq_limits lim = { (size_t)srv->o.max_url_length, srv->o.max_body_size };
 	unsigned status;
-	char tmp[16384];
 
 	conn_arm(srv, r->vc, 0, NULL, false); /* the head is complete */
 	r->method = method;
@@ -761,8 +760,7 @@ first_call(struct edg_req *r, const char *method, const char *version,
 		status = 431;
 		snprintf(h.why, sizeof h.why, "request head larger than max_header_size");
 	}
-	if (status == 0 && edg_upstream_target(srv->primary.prefix, r->target, tmp,
-	                                       sizeof tmp) < 0) {
+	if (status == 0 && edg_upstream_target_check(srv->primary.prefix, r->target) < 0) {
 		status = 400;
 		snprintf(h.why, sizeof h.why, "path climbs out of the origin path");
 	}

@@ -81,28 +81,28 @@ static size_t
 distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b), i, j;
-	size_t d[66][66];
+	unsigned short d[66][66]; /* at most 128: 8.7 KiB of stack, not 35 */
 
 	if (la > 64 || lb > 64)
 		return SIZE_MAX;
 	for (i = 0; i <= la; i++)
-		d[i][0] = i;
+		d[i][0] = (unsigned short)i;
 	for (j = 0; j <= lb; j++)
-		d[0][j] = j;
+		d[0][j] = (unsigned short)j;
 	for (i = 1; i <= la; i++) {
 		for (j = 1; j <= lb; j++) {
 			char ca = a[i - 1] == '-' ? '_' : a[i - 1];
-			size_t best = d[i - 1][j - 1] + (ca != b[j - 1]);
+			unsigned short best = (unsigned short)(d[i - 1][j - 1] + (ca != b[j - 1]));
 
 			if (d[i - 1][j] + 1 < best)
-				best = d[i - 1][j] + 1;
+				best = (unsigned short)(d[i - 1][j] + 1);
 			if (d[i][j - 1] + 1 < best)
-				best = d[i][j - 1] + 1;
+				best = (unsigned short)(d[i][j - 1] + 1);
 			if (i > 1 && j > 1) {
 				char pa = a[i - 2] == '-' ? '_' : a[i - 2];
 
 				if (ca == b[j - 2] && pa == b[j - 1] && d[i - 2][j - 2] + 1 < best)
-					best = d[i - 2][j - 2] + 1;
+					best = (unsigned short)(d[i - 2][j - 2] + 1);
 			}
 			d[i][j] = best;
 		}

@@ -1,6 +1,7 @@
 /*
  * log.c: see log.h.  State is set once by log_init() before threads start;
- * log_write() only reads it.  Each line is formatted into a stack buffer
+ * log_write() only reads it; the level alone may change later
+ * (log_set_level(), atomically: the macros read it in every thread).  Each line is formatted into a stack buffer
  * and written with a single write(2) (atomic for lines under PIPE_BUF on
  * pipes, and appended whole on files opened O_APPEND).
  */
@@ -24,8 +25,14 @@ void
 log_init(const char *prog, enum log_level level, int fd)
 {
 	log_prog = prog;
-	log_level_cur = (int)level;
+	log_set_level(level);
 	log_fd = fd;
+}
+
+void
+log_set_level(enum log_level level)
+{
+	__atomic_store_n(&log_level_cur, (int)level, __ATOMIC_RELAXED);
 }
 
 int

@@ -7,7 +7,8 @@
  * may hold blanks or quotes go through log_q(), which quotes and escapes
  * them.  The macros test the level before evaluating their arguments, and
  * each line is written with one write(2), so lines from several threads
- * never interleave.
+ * never interleave.  The level may change while threads log (SIGHUP):
+ * it is read and written atomically.
  */
 #ifndef EDGED_LOG_H
 #define EDGED_LOG_H
@@ -16,10 +17,19 @@
 
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
-extern int log_level_cur;
+extern int log_level_cur; /* through log_level_get() and log_set_level() only */
 
-/* Set the program name and level.  fd is where lines go (2 = stderr). */
+/* Set the program name and level.  fd is where lines go (2 = stderr).
+ * Before any other thread logs. */
 void log_init(const char *prog, enum log_level level, int fd);
+/* Change the level, from any thread, while others log. */
+void log_set_level(enum log_level level);
+
+static inline int
+log_level_get(void)
+{
+	return __atomic_load_n(&log_level_cur, __ATOMIC_RELAXED);
+}
 
 /* "error", "warn", "info", "debug" -> level; -1 if unknown. */
 int log_level_parse(const char *s);
@@ -38,7 +48,7 @@ const char *log_q(const char *s);
 
 #define LOG_AT(lvl, ev, ...) \
 	do { \
-		if (log_level_cur >= (lvl)) \
+		if (log_level_get() >= (lvl)) \
 			log_write((lvl), (ev), __VA_ARGS__); \
 	} while (0)
 #define LOG_ERROR(ev, ...) LOG_AT(LOG_LVL_ERROR, ev, __VA_ARGS__)

@@ -162,8 +162,9 @@ encode_path(const char *path, char *out, size_t len)
  * under cgi_bin; where a FastCGI prefix maps (its docroot-relative real
  * path matches a prefix, or it lies under what docroot + prefix resolves
  * to, when that is a symlink to elsewhere in the docroot); or a name
- * ending with a static_deny suffix. */
-static const char *
+ * ending with a static_deny suffix.  Not inlined: its 12 KiB of path
+ * buffers and the caller's would make one frame over the 16 KiB limit. */
+static __attribute__((noinline)) const char *
 script_file(const struct org_server *srv, const char *real)
 {
 	const char *rel = real + strlen(srv->docroot_real);
@@ -216,7 +217,8 @@ org_static_handle(struct org_req *r, struct org_reply *out)
 {
 	const struct org_server *srv = r->srv;
 	const char *root = srv->docroot_real, *v;
-	char want[PATH_MAX * 2], real[PATH_MAX], etag[96], lm[64];
+	/* want: root + path; a longer one would fail realpath() (ENAMETOOLONG) */
+	char want[PATH_MAX + NAME_MAX + 2], real[PATH_MAX], etag[96], lm[64];
 	size_t rl = strlen(root), pl = strlen(r->path);
 	struct stat st;
 	off_t off = 0, len;

@@ -157,7 +157,7 @@ Try it (logs in $run/*.log; origind --trace shows decrypt/process/encrypt):
   curl --cacert $pki/ca.pem --resolve $EDGE_HOST:$EDGE_A_HTTPS:127.0.0.1 -i https://$EDGE_HOST:$EDGE_A_HTTPS/php/hello.php
   curl -i http://127.0.0.1:$EDGE_A_HTTP/                                     # 301 to https
   curl http://127.0.0.1:$EDGE_A_ADMIN/healthz                                # admin: health, /metrics
-  curl -d '{"paths": ["/*"]}' http://127.0.0.1:$EDGE_A_ADMIN/invalidations   # invalidate on both edges
+  curl -H 'Content-Type: application/json' -d '{"paths": ["/*"]}' http://127.0.0.1:$EDGE_A_ADMIN/invalidations   # invalidate on both edges
   tail -f $run/edge-a.access.log                                           # CloudFront-format access log
   openssl s_client -connect 127.0.0.1:$EDGE_A_HTTPS -servername $EDGE_HOST -CAfile $pki/ca.pem
 

@@ -283,7 +283,8 @@ http_get(struct hc_origin *o, const char *authority, const char *target,
 {
 	struct hc_exchange x;
 	struct err e = { 0, "" };
-	char head[CHKURL_MAX_TARGET + 512], buf[16384];
+	char head[CHKURL_MAX_TARGET + 512];
+	static char buf[16384]; /* edgecheck fetches one thing at a time */
 	unsigned char dig[32];
 	gnutls_hash_hd_t h = NULL;
 	ssize_t n;
@@ -585,7 +586,7 @@ step_tls(struct chk *k, struct edge *ed, struct step *s)
 static int
 probe_response(struct chk *k, struct tconn *c, unsigned *status, char *why, size_t wl)
 {
-	char buf[32768];
+	static char buf[32768]; /* edgecheck probes one connection at a time */
 	size_t len = 0;
 	struct hresp r;
 	struct err e = { 0, "" };
@@ -1376,7 +1377,7 @@ int
 main(int argc, char **argv)
 {
 	struct chk_opts o;
-	struct chk k;
+	static struct chk k; /* 88 KiB: not on the stack */
 	struct err e = { 0, "" };
 	char **pos = NULL;
 	int npos = 0, rc, status;

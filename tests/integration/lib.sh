@@ -102,9 +102,10 @@ _on_exit() {
 	trap - EXIT
 	_stop_all
 	# a sanitizer report from any process the test ran (also at its exit:
-	# leaks, use after free during shutdown) fails the test
+	# leaks, use after free during shutdown; data races under make SAN=thread)
+	# fails the test
 	for i in "${_BG_LOGS[@]}"; do
-		if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: (Address|UndefinedBehavior|Leak)Sanitizer' \
+		if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: (Address|UndefinedBehavior|Leak|Thread)Sanitizer|WARNING: ThreadSanitizer' \
 			"$T/$i.log" 2>/dev/null; then
 			echo "FAIL: sanitizer report in the log of $i:" >&2
 			grep -m 20 -E 'ERROR: |runtime error:|SUMMARY: |    #[0-9]' "$T/$i.log" >&2

@@ -71,7 +71,7 @@ expect_eq "$(acurl -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOK
 	200 "/metrics with the token"
 expect_eq "$(acurl -o /dev/null -w '%{http_code}' -d '{"paths":["/x"]}' /invalidations)" \
 	401 "POST /invalidations without the token"
-expect_eq "$(acurl -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOK" \
+expect_eq "$(acurl -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOK" -H 'Content-Type: application/json' \
 	-d '{"paths":["/x"]}' /invalidations)" 201 "POST /invalidations with the token"
 
 # ---- start-up refusals ----

@@ -4,9 +4,12 @@
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -124,6 +127,65 @@ Test(log, huge_line_still_ends_with_newline)
 	out = drain();
 	cr_expect_eq(out[strlen(out) - 1], '\n');
 	cr_expect_lt(strlen(out), 4097);
+}
+
+/* SIGHUP changes the level while viewer threads log: every read of it is
+ * atomic (under make SAN=thread, ThreadSanitizer fails this test if one
+ * is not).  Once the level is set, the setting thread's next line obeys
+ * it. */
+static int stop_logging;
+static unsigned long busy_evaluated;
+
+static int
+busy_side_effect(void)
+{
+	__atomic_add_fetch(&busy_evaluated, 1, __ATOMIC_RELAXED);
+	return 1;
+}
+
+static void *
+logger(void *arg)
+{
+	unsigned long n = 0;
+
+	(void)arg;
+	while (!__atomic_load_n(&stop_logging, __ATOMIC_RELAXED)) {
+		LOG_DEBUG("busy", "n=%lu x=%d", n, busy_side_effect());
+		LOG_INFO("busy", "n=%lu", n);
+		n++;
+	}
+	return NULL;
+}
+
+Test(log, level_changes_while_threads_log)
+{
+	pthread_t th[4];
+	int devnull = open("/dev/null", O_WRONLY), i;
+	time_t t_end;
+
+	(void)drain();
+	cr_assert_geq(devnull, 0);
+	log_init("tlog", LOG_LVL_INFO, devnull);
+	for (i = 0; i < 4; i++)
+		cr_assert_eq(pthread_create(&th[i], NULL, logger, NULL), 0);
+	/* flip until the loggers have logged at debug level a while (bounded) */
+	t_end = time(NULL) + 10;
+	for (i = 0; __atomic_load_n(&busy_evaluated, __ATOMIC_RELAXED) < 1000 && time(NULL) < t_end;
+	     i++)
+		log_set_level(i % 2 ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	log_set_level(LOG_LVL_ERROR);
+	cr_expect_geq(__atomic_load_n(&busy_evaluated, __ATOMIC_RELAXED), 1000,
+	              "the loggers never logged at debug level in 10 s");
+	cr_expect_eq(log_level_get(), LOG_LVL_ERROR);
+	evaluated = 0;
+	LOG_WARN("quiet", "x=%d", side_effect());
+	cr_expect_eq(evaluated, 0, "a warn line's arguments evaluated at level error");
+	__atomic_store_n(&stop_logging, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	cr_log_info("debug lines evaluated by 4 threads while the level flipped %d times: %lu",
+	            i, __atomic_load_n(&busy_evaluated, __ATOMIC_RELAXED));
+	close(devnull);
 }
 
 Test(log, level_names)

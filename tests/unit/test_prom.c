@@ -695,7 +695,7 @@ Test(prom, metrics_scrape_without_cache)
 Test(prom, metrics_counters_move)
 {
 	static struct parsed p0, p1;
-	struct edg_req r;
+	static struct edg_req r; /* 5.6 KiB: off the stack (-Wframe-larger-than) */
 	gnutls_session_t s;
 
 	server_init();
@@ -710,8 +710,12 @@ Test(prom, metrics_counters_move)
 	r.bytes_in = 50;
 	r.bytes_out = 10;
 	edg_metrics_request(&r);
-	edg_metrics_request(&(struct edg_req){ .result = "RefreshHit from edged",
-	                                       .status = 304, .t0 = 1, .t_queued = 2 });
+	{
+		static struct edg_req rh = { .result = "RefreshHit from edged", .status = 304,
+		                             .t0 = 1, .t_queued = 2 };
+
+		edg_metrics_request(&rh);
+	}
 	r = req("Error from edged", EDG_LOCAL_ORIGIN_ERROR, 502, 20000);
 	edg_metrics_request(&r);
 	r = req(NULL, EDG_LOCAL_REDIRECT, 301, 0);
@@ -926,7 +930,7 @@ Test(prom, metrics_cache_and_redis)
 static void *
 finisher(void *arg)
 {
-	struct edg_req r;
+	static __thread struct edg_req r; /* 5.6 KiB: off the stack (-Wframe-larger-than) */
 	int i;
 
 	(void)arg;

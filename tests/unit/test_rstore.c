@@ -39,8 +39,16 @@
 #include "log.h"
 #include "rstore.h"
 
-#define TIMEOUT_MS 50
-#define MARGIN_MS  40   /* scheduling slack: sanitizers, two test jobs on two cores */
+/* Timing belongs in benchmarks: these tests run under the sanitizers and
+ * beside the integration suite on two cores, where a call can be kept
+ * from the CPU for a tenth of a second.  So a call that must succeed gets
+ * GENEROUS_MS; the short TIMEOUT_MS is for servers that never answer, where
+ * the timeout is what a test waits for; a duration is asserted only as a
+ * lower bound (a deadline honoured) or as TIMEOUT + SLACK_MS (the call
+ * ended at all), and printed. */
+#define TIMEOUT_MS   50
+#define GENEROUS_MS  5000
+#define SLACK_MS     2000
 
 static double
 now_ms(void)
@@ -225,12 +233,15 @@ redis_stop(struct redis *r)
 /* Listens on 127.0.0.1.  HUNG: accepts and reads, never answers.  FULL:
  * backlog 0, never accepts, its queue filled by one connection, so a
  * further connect hangs.  SLOW_ONCE: on each connection, answers the first
- * request with a nil after SLOW_MS, and never another.  CLOSE_SECOND: on
+ * request with a nil after SLOW_MS (counting the requests it holds in
+ * fake_held), and never another.  CLOSE_SECOND: on
  * each connection, answers the first request with a nil and closes when
  * the second comes. */
 enum fake_kind { HUNG, FULL, SLOW_ONCE, CLOSE_SECOND };
 
-#define SLOW_MS 35
+#define SLOW_MS 700
+
+static int fake_held; /* atomic: SLOW_ONCE requests read, not yet answered */
 
 struct fake {
 	enum fake_kind kind;
@@ -242,13 +253,15 @@ static void *
 hung_conn(void *arg)
 {
 	int fd = (int)((intptr_t)arg & 0xffffff);
-	char buf[65536];
+	char buf[8192];
 
 	enum fake_kind kind = (enum fake_kind)((intptr_t)arg >> 24);
 
 	if (kind != HUNG && read(fd, buf, sizeof buf) > 0) {
-		if (kind == SLOW_ONCE)
+		if (kind == SLOW_ONCE) {
+			__atomic_add_fetch(&fake_held, 1, __ATOMIC_RELAXED);
 			usleep(SLOW_MS * 1000);
+		}
 		if (write(fd, "$-1\r\n", 5) != 5)
 			kind = HUNG;
 	}
@@ -324,13 +337,19 @@ fini(void)
 		unlink(logpath);
 }
 
+/* rs on url with o; no timeout given: GENEROUS_MS (not rstore's 50 ms). */
 static struct rstore *
 store(const char *url, const struct rstore_opts *o)
 {
 	struct rstore *s;
+	struct rstore_opts g = { 0 };
 	struct err e;
 
-	cr_assert_eq(rstore_init(&s, url, o, &e), 0, "%s", e.msg);
+	if (o != NULL)
+		g = *o;
+	if (g.timeout_ms == 0)
+		g.timeout_ms = GENEROUS_MS;
+	cr_assert_eq(rstore_init(&s, url, &g, &e), 0, "%s", e.msg);
 	return s;
 }
 
@@ -369,7 +388,8 @@ capture_log(void)
 static int
 log_count(const char *event)
 {
-	char buf[65536], pat[64];
+	static char buf[65536]; /* off the stack (-Wframe-larger-than) */
+	char pat[64];
 	int fd = open(logpath, O_RDONLY), n = 0;
 	ssize_t len = read(fd, buf, sizeof buf - 1);
 	const char *p = buf;
@@ -691,6 +711,7 @@ big_round_trip(size_t size)
 	t0 = now_ms();
 	cr_assert_eq(rstore_set(rs, "big", 3, v, size, 60000), RSTORE_OK);
 	cr_assert_eq(rstore_get(rs, "big", 3, &got, &n), RSTORE_OK, "%.0f ms", now_ms() - t0);
+	cr_log_info("%zu bytes set and got back in %.0f ms", size, now_ms() - t0);
 	cr_assert_eq(n, size);
 	cr_assert_eq(memcmp(got, v, size), 0);
 	free(got);
@@ -700,19 +721,21 @@ big_round_trip(size_t size)
 Test(rstore, five_mib_value)
 {
 	redis_start(&R);
-	rs = store(tcp_url(&R), &(struct rstore_opts){ .timeout_ms = TIMEOUT_MS });
+	rs = store(tcp_url(&R), NULL);
 	big_round_trip(5 << 20);
 	expect_get(rs, "nothing", NULL); /* the connection is still in sync */
 }
 
-/* The largest object edged caches, under the default 50 ms timeout: the
- * allowance for its size is what lets it through. */
+/* The largest object edged caches goes and comes back whole.  (That the
+ * allowance for its size lets it through the default 50 ms timeout is a
+ * matter of speed, a benchmark's business: beside another test suite on
+ * two cores, this GET once took 157 ms, its first byte later than 50.) */
 Test(rstore, thirty_two_mib_value)
 {
 	struct rstore_stats st;
 
 	redis_start(&R);
-	rs = store(tcp_url(&R), &(struct rstore_opts){ .timeout_ms = TIMEOUT_MS });
+	rs = store(tcp_url(&R), NULL);
 	big_round_trip(32 << 20);
 	rstore_stats(rs, &st);
 	cr_expect_eq(st.unavailable, 0);
@@ -725,11 +748,12 @@ Test(rstore, ttl_honoured)
 
 	redis_start(&R);
 	rs = store(tcp_url(&R), NULL);
-	cr_assert_eq(rstore_set(rs, "t", 1, "v", 1, 200), RSTORE_OK);
+	/* 1 s to read it back before it expires, even on a busy machine */
+	cr_assert_eq(rstore_set(rs, "t", 1, "v", 1, 1000), RSTORE_OK);
 	cr_assert_eq(rstore_set(rs, "forever", 7, "v", 1, 0), RSTORE_OK);
 	cr_assert_eq(rstore_get(rs, "t", 1, &got, &n), RSTORE_OK);
 	free(got);
-	usleep(300 * 1000);
+	usleep(1200 * 1000);
 	cr_assert_eq(rstore_get(rs, "t", 1, &got, &n), RSTORE_ABSENT);
 	expect_get(rs, "forever", "v");
 }
@@ -863,23 +887,28 @@ failing_get(struct rstore *s)
 	return now_ms() - t0;
 }
 
-/* n calls while backing off: each fails at once, none connects. */
+/* n calls while backing off (the backoff began at t_down, at least
+ * backoff_min_ms / 2 with the jitter): they fail at once without
+ * connecting, but for the attempts the backoff allows if the machine kept
+ * this thread away that long. */
 static void
-expect_fail_fast(struct rstore *s, int n)
+expect_fail_fast(struct rstore *s, int n, double t_down, int backoff_min_ms)
 {
 	struct rstore_stats a, b;
 	double t0 = now_ms(), ms;
+	unsigned long long allowed;
 	int i;
 
 	rstore_stats(s, &a);
 	for (i = 0; i < n; i++)
 		cr_assert_eq(rstore_set(s, "k", 1, "v", 1, 1000), RSTORE_UNAVAILABLE);
-	ms = now_ms() - t0;
+	cr_log_info("%d calls while backing off took %.1f ms", n, now_ms() - t0);
 	rstore_stats(s, &b);
-	cr_expect_lt(ms, 10.0 + n * 0.01, "%d calls while backing off took %.1f ms", n, ms);
-	cr_expect_eq(b.fail_fast - a.fail_fast, (unsigned long long)n);
-	cr_expect_eq(b.connect_failures, a.connect_failures, "it tried to connect");
-	cr_expect_eq(b.connects, a.connects);
+	ms = now_ms() - t_down;
+	allowed = ms > 0 ? (unsigned long long)(ms / (backoff_min_ms / 2.0)) : 0;
+	cr_expect_geq(b.fail_fast - a.fail_fast + allowed, (unsigned long long)n);
+	cr_expect_leq(b.connect_failures - a.connect_failures, allowed, "it tried to connect");
+	cr_expect_leq(b.connects - a.connects, allowed);
 }
 
 Test(rstore, redis_absent_at_start)
@@ -887,20 +916,21 @@ Test(rstore, redis_absent_at_start)
 	struct rstore_stats st;
 	struct err e;
 	char url[64];
-	double ms;
+	double ms, t_down;
 
 	capture_log();
 	snprintf(url, sizeof url, "redis://127.0.0.1:%d", free_port());
 	rs = store(url, &(struct rstore_opts){ .timeout_ms = TIMEOUT_MS, .backoff_min_ms = 2000,
 	                                       .backoff_max_ms = 4000 });
+	t_down = now_ms();
 	ms = failing_get(rs);
-	cr_expect_lt(ms, TIMEOUT_MS + MARGIN_MS, "%.1f ms", ms);
+	cr_expect_lt(ms, TIMEOUT_MS + SLACK_MS, "%.1f ms", ms);
 	rstore_stats(rs, &st);
 	cr_expect_eq(st.state, RSTORE_STATE_DOWN);
 	cr_expect_eq(st.connect_failures, 1);
 	cr_expect_not_null(strstr(st.last_error, "connect: Connection refused"), "%s",
 	                   st.last_error);
-	expect_fail_fast(rs, 1000);
+	expect_fail_fast(rs, 1000, t_down, 2000);
 	cr_assert_eq(rstore_ping(rs, &e), -1);
 	cr_expect_not_null(strstr(e.msg, "Connection refused"), "%s", e.msg);
 	cr_expect_not_null(strstr(e.msg, "next attempt in"), "%s", e.msg);
@@ -915,30 +945,36 @@ Test(rstore, redis_absent_at_start)
 Test(rstore, killed_then_restarted)
 {
 	struct rstore_stats st;
-	double ms, t_ready;
+	double ms, t_ready, t_down, worst = 0;
 	int i;
 
 	capture_log();
 	redis_start(&R);
-	rs = store(tcp_url(&R), &(struct rstore_opts){ .timeout_ms = TIMEOUT_MS,
-	                                               .backoff_min_ms = 100,
+	rs = store(tcp_url(&R), &(struct rstore_opts){ .backoff_min_ms = 100,
 	                                               .backoff_max_ms = 400 });
 	for (i = 0; i < 10; i++)
 		set_str(rs, "k", "v");
 	redis_kill(&R);
+	t_down = now_ms();
 	ms = failing_get(rs);
-	cr_expect_lt(ms, TIMEOUT_MS + MARGIN_MS, "first failure took %.1f ms", ms);
-	expect_fail_fast(rs, 1000);
-	/* attempts while it stays down: each bounded, the backoff grows */
+	cr_expect_lt(ms, SLACK_MS, "first failure took %.1f ms", ms);
+	expect_fail_fast(rs, 1000, t_down, 100);
+	/* attempts while it stays down: each ends, the backoff grows (at
+	 * least 50 ms between two attempts: 100 ms, jittered down to half) */
 	for (i = 0; i < 40; i++) {
 		ms = failing_get(rs);
-		cr_expect_lt(ms, TIMEOUT_MS + MARGIN_MS, "%.1f ms", ms);
+		worst = ms > worst ? ms : worst;
 		usleep(10 * 1000);
 	}
+	ms = now_ms() - t_down;
+	cr_expect_lt(worst, SLACK_MS, "an attempt while down took %.1f ms", worst);
 	rstore_stats(rs, &st);
+	cr_log_info("%llu attempts in %.0f ms down; slowest call %.1f ms", st.connect_failures,
+	            ms, worst);
 	cr_expect_eq(st.state, RSTORE_STATE_DOWN);
 	cr_expect_geq(st.connect_failures, 2, "it never tried again");
-	cr_expect_leq(st.connect_failures, 6, "%llu attempts in 0.4 s", st.connect_failures);
+	cr_expect_leq(st.connect_failures, 1 + (unsigned long long)(ms / 50),
+	              "%llu attempts in %.0f ms", st.connect_failures, ms);
 	cr_expect_gt(st.backoff_ms, 100);
 
 	redis_start(&R); /* same port; a fresh, empty Redis */
@@ -952,7 +988,8 @@ Test(rstore, killed_then_restarted)
 			cr_expect_eq(r, RSTORE_ABSENT);
 			break;
 		}
-		cr_assert_lt(now_ms() - t_ready, 400 + 100, "not back 0.5 s after Redis was");
+		cr_assert_lt(now_ms() - t_ready, 400 + SLACK_MS,
+		             "not back 2.4 s after Redis was (backoff_max 400 ms)");
 		usleep(2000);
 	}
 	set_str(rs, "k", "back");
@@ -1005,14 +1042,19 @@ Test(rstore, hung_server)
 		cr_expect_geq(ms, TIMEOUT_MS - 2, "gave up after %.1f ms", ms);
 		worst = ms > worst ? ms : worst;
 	}
-	cr_expect_lt(worst, TIMEOUT_MS + MARGIN_MS, "worst %.1f ms", worst);
-	/* a 1 MiB SET gets 16 ms more for its size, no more */
+	cr_log_info("6 calls to a server that never answers: the slowest gave up after %.1f ms",
+	            worst);
+	cr_expect_lt(worst, TIMEOUT_MS + SLACK_MS, "worst %.1f ms", worst);
+	/* a 1 MiB SET: its allowance (16 ms) lengthens the whole call, not a
+	 * silence: it still gives up once nothing moved for the timeout */
 	big = calloc(1, 1 << 20);
 	usleep(2000);
 	ms = now_ms();
 	cr_assert_eq(rstore_set(rs, "big", 3, big, 1 << 20, 1000), RSTORE_UNAVAILABLE);
 	ms = now_ms() - ms;
-	cr_expect_lt(ms, TIMEOUT_MS + 16 + MARGIN_MS, "%.1f ms", ms);
+	cr_log_info("a 1 MiB SET gave up after %.1f ms", ms);
+	cr_expect_geq(ms, TIMEOUT_MS - 2, "%.1f ms", ms);
+	cr_expect_lt(ms, TIMEOUT_MS + 16 + SLACK_MS, "%.1f ms", ms);
 	free(big);
 	rstore_stats(rs, &st);
 	cr_expect_eq(st.timeouts, 7);
@@ -1024,16 +1066,17 @@ Test(rstore, hung_server)
 Test(rstore, connect_hangs)
 {
 	struct rstore_stats st;
-	double ms;
+	double ms, t_down;
 
 	fake_store(FULL, &(struct rstore_opts){ .timeout_ms = TIMEOUT_MS });
+	t_down = now_ms();
 	ms = failing_get(rs);
 	cr_expect_geq(ms, TIMEOUT_MS - 2, "%.1f ms", ms);
-	cr_expect_lt(ms, TIMEOUT_MS + MARGIN_MS, "%.1f ms", ms);
+	cr_expect_lt(ms, TIMEOUT_MS + SLACK_MS, "%.1f ms", ms);
 	rstore_stats(rs, &st);
 	cr_expect_eq(st.timeouts, 1);
 	cr_expect_not_null(strstr(st.last_error, "connect:"), "%s", st.last_error);
-	expect_fail_fast(rs, 100);
+	expect_fail_fast(rs, 100, t_down + TIMEOUT_MS, 100);
 }
 
 /* An error reply about one command fails that call only: the store stays
@@ -1149,29 +1192,31 @@ Test(rstore, waiters_wake_when_down)
 	double ms[4];
 	int i;
 
-	fake_store(HUNG, &(struct rstore_opts){ .timeout_ms = TIMEOUT_MS, .pool_size = 1,
+	/* the first call holds the only connection for 1 s; the others come
+	 * 0.3 s later and would give up at 1.3 s: they end at 1 s, woken */
+	fake_store(HUNG, &(struct rstore_opts){ .timeout_ms = 1000, .pool_size = 1,
 	                                        .backoff_min_ms = 5000 });
 	pthread_create(&th[0], NULL, one_get, &ms[0]); /* takes the connection */
-	usleep(25 * 1000);
+	usleep(300 * 1000);
 	for (i = 1; i < 4; i++)
 		pthread_create(&th[i], NULL, one_get, &ms[i]);
 	for (i = 0; i < 4; i++)
 		pthread_join(th[i], NULL);
-	cr_expect_lt(ms[0], TIMEOUT_MS + MARGIN_MS, "%.1f ms", ms[0]);
+	cr_log_info("the holder gave up after %.1f ms, the waiters after %.1f, %.1f, %.1f ms",
+	            ms[0], ms[1], ms[2], ms[3]);
+	cr_expect_lt(ms[0], 1000 + SLACK_MS, "%.1f ms", ms[0]);
 	rstore_stats(rs, &st);
 	cr_expect_eq(st.timeouts, 1);
 	cr_expect_eq(st.fail_fast, 3, "the waiters were not woken (%llu pool timeouts)",
 	             st.pool_timeouts);
 	cr_expect_eq(st.pool_timeouts, 0);
-	for (i = 1; i < 4; i++)
-		cr_expect_lt(ms[i], TIMEOUT_MS - 5, "waiter %d: %.1f ms", i, ms[i]);
 	check_invariant(rs);
 }
 
 /* A call that waited for the pool's connection and was left with less
  * than half a timeout does not judge Redis by it: its connection is closed
  * but the store stays up.  (The fake answers each connection's first
- * request after 35 ms, and no other.) */
+ * request after SLOW_MS, 0.7 s, and no other; the timeout is 1 s.) */
 Test(rstore, starved_by_the_pool_is_not_an_outage)
 {
 	struct rstore_stats st;
@@ -1179,16 +1224,21 @@ Test(rstore, starved_by_the_pool_is_not_an_outage)
 	double ms;
 	char *got;
 	size_t n;
+	int i;
 
-	fake_store(SLOW_ONCE, &(struct rstore_opts){ .timeout_ms = TIMEOUT_MS, .pool_size = 1 });
-	pthread_create(&th, NULL, one_get_absent, NULL); /* answered after 35 ms */
-	usleep(5 * 1000);
+	fake_store(SLOW_ONCE, &(struct rstore_opts){ .timeout_ms = 1000, .pool_size = 1 });
+	pthread_create(&th, NULL, one_get_absent, NULL); /* answered after 0.7 s */
+	/* once the fake holds that request, the connection is taken */
+	for (i = 0; i < 5000 && __atomic_load_n(&fake_held, __ATOMIC_RELAXED) == 0; i++)
+		usleep(1000);
+	cr_assert_eq(__atomic_load_n(&fake_held, __ATOMIC_RELAXED), 1);
 	ms = now_ms();
-	/* waits ~30 ms for the connection, then ~20 ms for a reply never sent */
+	/* waits ~0.7 s for the connection, then ~0.3 s for a reply never sent */
 	cr_assert_eq(rstore_get(rs, "k", 1, &got, &n), RSTORE_UNAVAILABLE);
 	ms = now_ms() - ms;
 	pthread_join(th, NULL);
-	cr_expect_lt(ms, TIMEOUT_MS + MARGIN_MS, "%.1f ms", ms);
+	cr_log_info("the starved call gave up after %.1f ms", ms);
+	cr_expect_lt(ms, 1000 + SLACK_MS, "%.1f ms", ms);
 	rstore_stats(rs, &st);
 	cr_expect_eq(st.state, RSTORE_STATE_UP);
 	cr_expect_eq(st.downs, 0);
@@ -1200,30 +1250,41 @@ Test(rstore, starved_by_the_pool_is_not_an_outage)
 	check_invariant(rs);
 }
 
-/* While Redis stays away: one redis.down line, then one redis.still_down
- * per log_interval_ms, whatever the number of calls and attempts. */
+/* While Redis stays away: one redis.down line, then at most one
+ * redis.still_down per log_interval_ms, whatever the number of calls and
+ * attempts.  Calls go on until 0.35 s have passed, 20 attempts were made
+ * and two still_down lines written (at most 10 s). */
 Test(rstore, still_down_lines_are_spaced)
 {
 	struct rstore_stats st;
 	char url[64], *got;
 	size_t n;
-	double t0 = now_ms();
-	int lines;
+	double t0 = now_ms(), ms;
+	int lines = 0;
 
 	capture_log();
 	snprintf(url, sizeof url, "redis://127.0.0.1:%d", free_port());
 	rs = store(url, &(struct rstore_opts){ .backoff_min_ms = 5, .backoff_max_ms = 10,
 	                                       .log_interval_ms = 100 });
-	while (now_ms() - t0 < 350) {
+	for (;;) {
 		cr_assert_eq(rstore_get(rs, "k", 1, &got, &n), RSTORE_UNAVAILABLE);
 		usleep(500);
+		ms = now_ms() - t0;
+		rstore_stats(rs, &st);
+		if (ms >= 350 && st.connect_failures > 20 &&
+		    (lines = log_count("redis.still_down")) >= 2)
+			break;
+		if (ms > 10000)
+			break;
 	}
-	rstore_stats(rs, &st);
-	cr_expect_gt(st.connect_failures, 20, "%llu attempts", st.connect_failures);
-	cr_expect_gt(st.fail_fast, 100);
-	cr_expect_eq(log_count("redis.down"), 1);
 	lines = log_count("redis.still_down");
-	cr_expect(lines >= 2 && lines <= 4, "%d redis.still_down lines in 350 ms", lines);
+	cr_log_info("%d redis.still_down lines, %llu attempts, %llu fast failures in %.0f ms",
+	            lines, st.connect_failures, st.fail_fast, ms);
+	cr_expect_gt(st.connect_failures, 20, "%llu attempts", st.connect_failures);
+	cr_expect_gt(st.fail_fast, 0);
+	cr_expect_eq(log_count("redis.down"), 1);
+	cr_expect_geq(lines, 2, "%d redis.still_down lines in %.0f ms", lines, ms);
+	cr_expect_leq(lines, (int)(ms / 100), "%d redis.still_down lines in %.0f ms", lines, ms);
 	check_invariant(rs);
 }
 
@@ -1237,7 +1298,7 @@ Test(rstore, closed_as_we_send_is_sent_again)
 	size_t n;
 	int i;
 
-	fake_store(CLOSE_SECOND, &(struct rstore_opts){ .timeout_ms = TIMEOUT_MS });
+	fake_store(CLOSE_SECOND, NULL);
 	for (i = 0; i < 5; i++)
 		cr_assert_eq(rstore_get(rs, "k", 1, &got, &n), RSTORE_ABSENT, "call %d", i);
 	rstore_stats(rs, &st);
