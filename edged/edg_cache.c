@@ -1302,13 +1302,18 @@ refresh_entry(struct edg_cache *c, const struct mobj *old, const struct hresp *r
 	struct cachepol_resp r304, srs;
 	struct cachepol_req q;
 	struct cachepol_fresh f, fs;
-	struct ckey_field merged[MAX_STORED], shared[MAX_STORED], fl;
+	struct ckey_field *merged, *shared, fl;
 	enum cachepol_store why;
 	struct mobj *o = NULL;
 	size_t n = 0, ns = 0, it, i;
 
 	if (mine != NULL)
 		*mine = NULL;
+	/* two field lists of MAX_STORED: on the heap (frames stay small) */
+	merged = malloc(2 * MAX_STORED * sizeof *merged);
+	if (merged == NULL)
+		return NULL;
+	shared = merged + MAX_STORED;
 	summarise(rh, t0, t1, &c->pol, &r304);
 	for (it = 0; centry_field(&old->ce, &it, &fl);) {
 		bool replaced = false;
@@ -1367,17 +1372,21 @@ refresh_entry(struct edg_cache *c, const struct mobj *old, const struct hresp *r
 			(void)rstore_del(c->rs, keys, lens, 1, NULL);
 		}
 	}
-	if (mine == NULL)
+	if (mine == NULL) {
+		free(merged);
 		return o;
+	}
 	if (o != NULL && ns == n) {
 		*sr = srs;
 		mobj_ref(o);
 		*mine = o;
+		free(merged);
 		return o;
 	}
 	/* this viewer's own answer: the 304's fields, all of them */
 	merged_summary(c, old, merged, n, rh, t0, t1, sr, &f);
 	*mine = refreshed_obj(c, old, merged, n, sr, &f, gen);
+	free(merged);
 	return o;
 }
 
