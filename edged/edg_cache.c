@@ -577,6 +577,7 @@ tier_get(struct edg_req *r, const unsigned char *digest, const char *id,
 		case RSTORE_UNAVAILABLE:
 			return o; /* Redis down: the memory tier keeps serving */
 		case RSTORE_ABSENT:
+		case RSTORE_TOO_LARGE:
 			break;
 		}
 		/* invalidated or replaced elsewhere */
