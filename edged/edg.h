@@ -326,6 +326,7 @@ struct edg_cache_stats {
 	bool on;
 	unsigned long long hit, stale, refresh, miss, stored, collapsed, bypass, corrupt,
 	                   invalidated, bans, ban_hits, inval_poll_failures;
+	unsigned long long mac_failed, too_large; /* of corrupt: no valid MAC, over the cap */
 	size_t bans_active;
 	struct mcache_stats mem;
 	bool has_redis;

@@ -349,6 +349,13 @@ render_cache(struct prom_buf *b, const struct edg_cache_stats *st)
 	      st->ban_hits);
 	one_u(b, "edged_cache_corrupt_total", PROM_COUNTER,
 	      "Stored entries refused because they did not decode or verify.", st->corrupt);
+	one_u(b, "edged_cache_mac_failures_total", PROM_COUNTER,
+	      "Of those, values in Redis without a valid MAC (cache_secret_file): forged, "
+	      "copied from another key, or written with another secret or none.",
+	      st->mac_failed);
+	one_u(b, "edged_cache_oversized_total", PROM_COUNTER,
+	      "Of those, values in Redis over max_object_size + 256 KiB, refused unread.",
+	      st->too_large);
 
 	one_u(b, "edged_memory_cache_bytes", PROM_GAUGE,
 	      "Bytes the memory tier's entries cost (blobs and overhead).",
