@@ -77,7 +77,7 @@ pass "cache_secret_file missing, a directory, 31 or 1025 bytes: refused at start
 
 common=(--redis "$REDIS_URL" --redis-timeout 1s)
 start_edged a "${common[@]}" --cache-secret-file "$T/s1" --memory-cache-recheck 100ms
-A=$EDGE_PORT AA=$ADMIN_PORT
+A=$EDGE_PORT
 start_edged b "${common[@]}" --cache-secret-file "$T/s1" --memory-cache-size 0
 B=$EDGE_PORT BA=$ADMIN_PORT BPID=$EDGE_PID
 b_t0=$(date +%s)

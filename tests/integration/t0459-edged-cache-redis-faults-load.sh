@@ -15,8 +15,10 @@
 #   flushed (FLUSHALL), holding corrupt values (every entry overwritten
 #   with garbage, one with 40 MiB).
 # Each: 0 failed viewer requests (all 200), the slowest under 2 s after its
-# TLS handshake (printed with the median and the 99th percentile, and the
-# same for the whole request; redis_timeout 50ms), and after
+# TLS handshake (3 s under the sanitizers; on a machine so busy that the
+# run without a fault came near, its slowest + 1.5 s), printed with the
+# median and the 99th percentile and the same for the whole request
+# (redis_timeout 50ms), and after
 # the fault is undone caching resumes by itself (a new URL: Miss on A,
 # then a Hit from Redis on B).  Write refusals (OOM, READONLY) fail those
 # writes only: not an outage (no redis.down for them), the reads go on.
@@ -35,7 +37,11 @@ CC60='h=Cache-Control:%20max-age=60'
 NOSTORE='h=Cache-Control:%20no-store'
 N=300       # requests per fault
 AT=60       # the fault comes after this many
-MAX_MS=2000 # the slowest request allowed (redis_timeout is 50ms)
+# the slowest request allowed (redis_timeout is 50ms): 2 s (3 s under the
+# sanitizers), or the slowest without a fault + 1.5 s when the machine is
+# that busy
+MAX_MS=2000
+[[ ${EDGED_SAN:-0} == 1 ]] && MAX_MS=3000
 
 events() { tail -n +"$((${3:-0} + 1))" "$T/$1.log" | grep -c -F "event=$2 " || true; }
 loglines() { wc -l <"$T/$1.log"; }
@@ -90,6 +96,7 @@ load_start() {
 		printf 'url = "https://edge.test:%s%s"\noutput = "/dev/null"\n' "$port" "$u"
 	done >"$T/$name.cfg"
 	# (stdout alone: curl's stderr would break lines)
+	# shellcheck disable=SC2016 # (expanded by that bash)
 	start_bg "load-$name" bash -c 'exec "$@" 2>"$0.err" >"$0.w"' "$T/$name" \
 		curl -sS --no-progress-meter --parallel --parallel-max 8 --max-time 20 \
 		--cacert "$T/pki/ca.pem" --resolve "edge.test:$A:127.0.0.1" \
@@ -125,7 +132,9 @@ load_end() {
 	ok=$(grep -c '^200 ' "$T/$name.w" || true)
 	bad=$(grep -v '^200 ' "$T/$name.w" || true)
 	hits=$(grep -c ' Hit from edged ' "$T/$name.w" || true)
+	# shellcheck disable=SC2016 # (awk expressions)
 	read -r p50 p99 max < <(pct '$2 - $NF' "$T/$name.w")
+	# shellcheck disable=SC2016
 	read -r t50 t99 tmax < <(pct '$2' "$T/$name.w")
 	note "$what: $total requests, $ok answered 200, $hits hits; after the handshake p50 ${p50} ms, p99 ${p99} ms, max ${max} ms (in all: p50 ${t50}, p99 ${t99}, max ${tmax} ms)"
 	expect_eq "$total" "$N" "requests made under $what: $(_show "$(head -n 3 "$T/$name.err")")"
@@ -161,10 +170,13 @@ warm() {
 warm
 
 # ---- baseline: no fault ----
+MAX_MS=$((MAX_MS * 2)) # (the baseline itself gets more room)
 load_start base
 load_end base "no fault"
 ((HITS > 0)) || fail "no hits without a fault"
-pass "no fault: $N requests all 200, the slowest ${MAXMS} ms, $HITS hits"
+MAX_MS=$((MAX_MS / 2))
+((MAXMS + 1500 > MAX_MS)) && MAX_MS=$((MAXMS + 1500))
+pass "no fault: $N requests all 200, the slowest ${MAXMS} ms, $HITS hits; each fault's slowest must stay under ${MAX_MS} ms"
 
 # ---- killed ----
 la=$(loglines a) lb=$(loglines b)
@@ -260,7 +272,7 @@ note "CONFIG SET maxclients 1: ${l1%$'\r'}; CLIENT KILL TYPE normal: ${l2%$'\r'}
 expect_match "$(redis-cli -h 127.0.0.1 -p "$RP" PING 2>&1)" 'max number of clients' "a new connection at maxclients"
 load_end maxc "Redis at maxclients"
 printf 'CONFIG SET maxclients 10000\r\n' >&7
-read -r -t 5 l3 <&7 || fail "no answer to CONFIG SET maxclients 10000"
+read -r -t 5 _ <&7 || fail "no answer to CONFIG SET maxclients 10000"
 exec 7>&-
 note "redis.down lines: $(downs "$la" "$lb")"
 resumed maxc
