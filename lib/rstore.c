@@ -717,7 +717,8 @@ out:
 	return rc;
 }
 
-/* The size of a bulk reply from its first bytes ("$123\r\n"), or -1. */
+/* The size of a bulk reply from its first bytes ("$123\r\n"), or -1 (up
+ * to 18 digits: more would overflow, and no value is that large). */
 static long long
 bulk_size(const char *p, size_t n)
 {
@@ -726,7 +727,7 @@ bulk_size(const char *p, size_t n)
 
 	if (n < 3 || p[0] != '$')
 		return -1;
-	for (i = 1; i < n && i < 20 && p[i] >= '0' && p[i] <= '9'; i++)
+	for (i = 1; i < n && i < 19 && p[i] >= '0' && p[i] <= '9'; i++)
 		v = v * 10 + (p[i] - '0');
 	return i > 1 && i < n && p[i] == '\r' ? v : -1;
 }

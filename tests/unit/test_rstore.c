@@ -1422,6 +1422,17 @@ Test(rstore, reply_announced_too_large)
 	expect_refused_reply(&b, "a reply of 1073741824 bytes");
 }
 
+/* A length past what a long long holds: no undefined arithmetic on it
+ * (UBSan), and refused as a protocol error. */
+Test(rstore, reply_announced_absurdly_large)
+{
+	static const char r[] = "$99999999999999999999\r\n";
+	struct bad_server b = { 0 };
+
+	bad_start(&b, r, sizeof r - 1, 8 << 20, 'x');
+	expect_refused_reply(&b, "protocol error"); /* hiredis: "Bad bulk string length" */
+}
+
 /* The same answering a GET: a value too large, refused on its header, the
  * connection closed; Redis answered, so no outage. */
 Test(rstore, get_of_a_value_announced_too_large)
