@@ -361,6 +361,7 @@ struct edg_cache_stats {
 	bool on;
 	unsigned long long hit, stale, refresh, miss, stored, collapsed, bypass, corrupt,
 	                   invalidated, bans, ban_hits, inval_poll_failures, store_refused;
+	unsigned long long mac_failed, too_large; /* of corrupt: no valid MAC, over the cap */
 	size_t store_held, store_held_max;  /* in-flight store bytes, their limit */
 	size_t bans_active;
 	struct mcache_stats mem;

@@ -37,13 +37,17 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cachepol.h"
 #include "centry.h"
@@ -65,6 +69,11 @@
 #define PASS_MS      60000 /* for this long */
 #define IDX_EXTRA_TTL 86400 /* a variant index lives this much longer than the
                              * variant last stored under it */
+#define HEAD_ROOM    (256 * 1024) /* an entry's head and tag, at most: a value
+                                   * read from Redis may be max_object_size +
+                                   * this, a larger one is refused unread */
+#define REFUSED_WINDOW_MS 60000 /* cache.entry_refused: at most REFUSED_BURST */
+#define REFUSED_BURST     10    /* lines per window, the rest counted */
 
 /* One fetch in progress for a key (request collapsing). */
 struct flight {
@@ -83,6 +92,13 @@ struct edg_cache {
 	struct mcache *mem;
 	struct rstore *rs;       /* NULL: no Redis */
 	char redis_label[300];
+	/* cache_secret_file: values in Redis carry a MAC (lib/centry.h) */
+	unsigned char secret[CENTRY_SECRET_MAX];
+	size_t secret_len;       /* 0: none, Redis is trusted */
+	size_t max_value;        /* the largest value read from or written to Redis */
+	int64_t refused_since;   /* rate of cache.entry_refused lines, under mu */
+	unsigned refused_n;
+	unsigned long long refused_quiet, n_mac_failed, n_too_large;
 	size_t max_object;
 	int64_t recheck_ms;
 	int64_t wait_ms;         /* a collapsed request waits at most this */
@@ -166,6 +182,68 @@ name_is(const char *name, size_t nlen, const char *lit)
 
 /* ---- start-up ------------------------------------------------------------- */
 
+/* Read the secret of cache_secret_file (path; NULL: none) into c. */
+static int
+load_secret(struct edg_cache *c, const char *path, struct err *e)
+{
+	unsigned char buf[CENTRY_SECRET_MAX + 3];
+	struct stat sb;
+	size_t n = 0;
+	int fd, rc = -1;
+
+	if (path == NULL) {
+		LOG_INFO("cache.entry_mac", "state=off msg=\"entries in Redis are trusted as they "
+		         "are (see cache_secret_file)\"");
+		return 0;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, ERR_USAGE, "key 'cache_secret_file': cannot open %s: %s", path,
+		               strerror(errno));
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		err_set(e, ERR_USAGE, "key 'cache_secret_file': %s is not a regular file", path);
+		goto out;
+	}
+	while (n < sizeof buf) {
+		ssize_t r = read(fd, buf + n, sizeof buf - n);
+
+		if (r == 0)
+			break;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err_set(e, ERR_USAGE, "key 'cache_secret_file': reading %s: %s", path,
+			        strerror(errno));
+			goto out;
+		}
+		n += (size_t)r;
+	}
+	if (n == sizeof buf) {
+		err_set(e, ERR_USAGE, "key 'cache_secret_file': %s holds more than %d bytes", path,
+		        CENTRY_SECRET_MAX);
+		goto out;
+	}
+	if (n > 0 && buf[n - 1] == '\n') /* a final newline is not part of it */
+		n -= n > 1 && buf[n - 2] == '\r' ? 2 : 1;
+	if (n < CENTRY_SECRET_MIN || n > CENTRY_SECRET_MAX) {
+		err_set(e, ERR_USAGE, "key 'cache_secret_file': %s holds %zu bytes; a secret has "
+		        "%d to %d (e.g. openssl rand -hex 32 >FILE)", path, n, CENTRY_SECRET_MIN,
+		        CENTRY_SECRET_MAX);
+		goto out;
+	}
+	memcpy(c->secret, buf, n);
+	c->secret_len = n;
+	LOG_INFO("cache.entry_mac", "state=on file=%s bytes=%zu", log_q(path), n);
+	if (sb.st_mode & S_IROTH)
+		LOG_WARN("cache.secret_readable", "file=%s msg=\"every local user can read it: "
+		         "chmod o-r\"", log_q(path));
+	rc = 0;
+out:
+	gnutls_memset(buf, 0, sizeof buf);
+	close(fd);
+	return rc;
+}
+
 int
 edg_cache_init(struct edg_server *srv, struct err *e)
 {
@@ -235,7 +313,10 @@ edg_cache_init(struct edg_server *srv, struct err *e)
 		ro.key = "redis";
 		ro.timeout_ms = (int)o->redis_timeout;
 		ro.pool_size = (int)o->redis_pool_size;
-		if (rstore_url_parse(o->redis, "redis", &u, e) < 0 ||
+		c->max_value = c->max_object + HEAD_ROOM;
+		ro.max_value = c->max_value;
+		if (load_secret(c, o->cache_secret_file, e) < 0 ||
+		    rstore_url_parse(o->redis, "redis", &u, e) < 0 ||
 		    rstore_init(&c->rs, o->redis, &ro, e) < 0) {
 			mcache_free(c->mem);
 			ckey_policy_free(c->kp);
@@ -314,6 +395,8 @@ edg_cache_stats(struct edg_server *srv, struct edg_cache_stats *st)
 	LD(store_refused, n_store_refused);
 	st->store_held = __atomic_load_n(&c->held, __ATOMIC_RELAXED);
 	st->store_held_max = c->held_max;
+	LD(mac_failed, n_mac_failed);
+	LD(too_large, n_too_large);
 	LD(invalidated, n_invalidated);
 	LD(ban_hits, n_ban_hits);
 #undef LD
@@ -370,6 +453,7 @@ edg_cache_free(struct edg_server *srv)
 	srv->inval = NULL;
 	if (c->rs != NULL)
 		rstore_free(c->rs);
+	gnutls_memset(c->secret, 0, sizeof c->secret);
 	mcache_free(c->mem);
 	ckey_policy_free(c->kp);
 	pthread_mutex_destroy(&c->mu);
@@ -564,6 +648,35 @@ banned(struct edg_req *r, struct mobj *o)
 	return true;
 }
 
+/* Log that the value under id was refused (why): at most REFUSED_BURST
+ * lines per REFUSED_WINDOW_MS, whoever fills Redis with bad values; the
+ * next line logged says how many were not. */
+static void
+entry_refused(struct edg_cache *c, const char *id, const char *why)
+{
+	int64_t now = edg_now_ms();
+	unsigned long long quiet = 0;
+	bool log = false;
+
+	pthread_mutex_lock(&c->mu);
+	if (now - c->refused_since >= REFUSED_WINDOW_MS) {
+		c->refused_since = now;
+		c->refused_n = 0;
+	}
+	if (c->refused_n < REFUSED_BURST) {
+		c->refused_n++;
+		log = true;
+		quiet = c->refused_quiet;
+		c->refused_quiet = 0;
+	} else {
+		c->refused_quiet++;
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (log)
+		LOG_WARN("cache.entry_refused", "key=%s why=%s not_logged=%llu", id, log_q(why),
+		         quiet);
+}
+
 /* The entry under k: the memory tier (rechecked against Redis when old),
  * then Redis (then kept in memory).  NULL: a miss, Redis down included. */
 static struct mobj *
@@ -600,6 +713,7 @@ tier_get(struct edg_req *r, const unsigned char *digest, const char *id,
 		case RSTORE_UNAVAILABLE:
 			return o; /* Redis down: the memory tier keeps serving */
 		case RSTORE_ABSENT:
+		case RSTORE_TOO_LARGE:
 			break;
 		}
 		/* invalidated or replaced elsewhere */
@@ -609,13 +723,34 @@ tier_get(struct edg_req *r, const unsigned char *digest, const char *id,
 redis:
 	if (c->rs == NULL || !redis)
 		return NULL;
-	if (rstore_get(c->rs, id, CKEY_ID_LEN, &val, &vlen) != RSTORE_OK)
+	switch (rstore_get(c->rs, id, CKEY_ID_LEN, &val, &vlen)) {
+	case RSTORE_OK:
+		break;
+	case RSTORE_TOO_LARGE:
+		COUNT(c, n_too_large);
+		COUNT(c, n_corrupt);
+		entry_refused(c, id, "value over max_object_size + 256 KiB: not read");
 		return NULL;
+	default:
+		return NULL;
+	}
+	if (c->secret_len > 0) {
+		size_t blen;
+
+		if (centry_mac_check(c->secret, c->secret_len, id, CKEY_ID_LEN, val, vlen, &blen,
+		                     &e) < 0) {
+			free(val);
+			COUNT(c, n_mac_failed);
+			COUNT(c, n_corrupt);
+			entry_refused(c, id, e.msg);
+			return NULL;
+		}
+		vlen = blen; /* the tag stays behind the blob, unused */
+	}
 	o = mobj_new((unsigned char *)val, vlen, digest, uri, &e);
 	if (o == NULL || memcmp(o->ce.m.key, digest, CKEY_DIGEST_LEN) != 0) {
 		COUNT(c, n_corrupt);
-		LOG_WARN("cache.entry_refused", "key=%s why=%s", id,
-		         log_q(o == NULL ? e.msg : "stored under another key"));
+		entry_refused(c, id, o == NULL ? e.msg : "stored under another key");
 		mobj_unref(o);
 		return NULL;
 	}
@@ -628,13 +763,29 @@ redis:
 	return o;
 }
 
-/* Write blob to Redis under id for ttl seconds. */
+/* Write blob to Redis under id for ttl seconds, followed by its MAC when
+ * there is a secret.  A value too large to be read back is not written. */
 static void
 redis_put(struct edg_cache *c, const char *id, const void *blob, size_t len, int64_t ttl)
 {
+	unsigned char tag[CENTRY_MAC_LEN];
+	struct err e = { 0, "" };
+	size_t tlen = c->secret_len > 0 ? sizeof tag : 0;
+
 	if (c->rs == NULL)
 		return;
-	if (rstore_set(c->rs, id, CKEY_ID_LEN, blob, len, ttl * 1000) != RSTORE_OK)
+	if (len > c->max_value - tlen) {
+		LOG_DEBUG("cache.store_skipped", "key=%s bytes=%zu why=\"over max_object_size + "
+		          "256 KiB\"", id, len);
+		return;
+	}
+	if (tlen > 0 && centry_mac(c->secret, c->secret_len, id, CKEY_ID_LEN, blob, len, tag,
+	                           &e) < 0) {
+		LOG_WARN("cache.store_failed", "key=%s why=%s", id, log_q(e.msg));
+		return;
+	}
+	if (rstore_set_tail(c->rs, id, CKEY_ID_LEN, blob, len, tag, tlen, ttl * 1000) !=
+	    RSTORE_OK)
 		LOG_DEBUG("cache.store_failed", "key=%s bytes=%zu", id, len);
 }
 

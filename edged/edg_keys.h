@@ -107,6 +107,10 @@
 	  "longest wait for Redis on a request; slower or down: fail open to the origin") \
 	X(redis_pool_size, CFG_INT, "N", "8", 1, 1024, NULL, 0, \
 	  "connections to Redis") \
+	X(cache_secret_file, CFG_STR, "FILE", NULL, 0, 0, NULL, 0, \
+	  "file holding a secret the nodes share (32 to 1024 bytes; a final newline is " \
+	  "not part of it): entries in Redis carry an HMAC-SHA256 of it and their key, " \
+	  "and one without a valid MAC is a miss; unset: Redis is trusted (README)") \
 	X(memory_cache_size, CFG_SIZE, "SIZE", "64MiB", 0, 0, NULL, 0, \
 	  "in-process memory tier in front of Redis (0: off)") \
 	X(memory_cache_recheck, CFG_DURATION, "DURATION", "1s", 0, 3600000, NULL, 0, \

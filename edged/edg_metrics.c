@@ -383,6 +383,13 @@ render_cache(struct prom_buf *b, const struct edg_cache_stats *st)
 	one_u(b, "edged_cache_store_memory_limit_bytes", PROM_GAUGE,
 	      "The bound on bytes held by stores in flight (store_memory_limit).",
 	      (unsigned long long)st->store_held_max);
+	one_u(b, "edged_cache_mac_failures_total", PROM_COUNTER,
+	      "Of those, values in Redis without a valid MAC (cache_secret_file): forged, "
+	      "copied from another key, or written with another secret or none.",
+	      st->mac_failed);
+	one_u(b, "edged_cache_oversized_total", PROM_COUNTER,
+	      "Of those, values in Redis over max_object_size + 256 KiB, refused unread.",
+	      st->too_large);
 
 	one_u(b, "edged_memory_cache_bytes", PROM_GAUGE,
 	      "Bytes the memory tier's entries cost (blobs and overhead).",

@@ -57,11 +57,30 @@
  * order above, and that the parts end exactly where the blob does.  So a
  * value written by another version, truncated or corrupted is reported,
  * never misread, and any blob it accepts re-encodes to the same bytes.
- * CRC-32C catches accidents (a cut or flipped value), not forgeries: Redis
- * is trusted.  The CRC uses SSE4.2 where the CPU has it.
+ * CRC-32C catches accidents (a cut or flipped value), not forgeries.  The
+ * CRC uses SSE4.2 where the CPU has it.
+ *
+ * Forgeries: whoever can write Redis can write a well-formed blob.  With a
+ * secret shared by the nodes (edged's cache_secret_file), the value stored
+ * in Redis is the blob followed by a CENTRY_MAC_LEN-byte tag:
+ *
+ *   HMAC-SHA256(secret, "edged-entry-mac-1" NUL, u32 klen, key, blob)
+ *
+ * key being the Redis key the value is stored under (klen its length,
+ * little-endian), so a valid value copied under another key does not
+ * verify.  centry_mac makes the tag, centry_mac_check checks a value read
+ * back (constant time) and says where the blob ends.  The layout above is
+ * unchanged (the body is still the blob's last bytes; the tag follows the
+ * blob, outside it), so the 4-byte CRC at offset 8 still identifies a
+ * stored value for the memory tier's recheck.  A value without a tag
+ * fails the check; a tagged value read without a secret fails
+ * centry_decode (its length field).  What a tag cannot stop: a value
+ * once validly stored under a key put back under the same key later
+ * (replay of an older response for the same URL), and values deleted.
  *
  * No allocation and no global state, but for a CRC table built once,
- * thread-safely, on CPUs without SSE4.2, and a switch for tests.
+ * thread-safely, on CPUs without SSE4.2, a switch for tests, and GnuTLS's
+ * HMAC state in centry_mac and centry_mac_check.
  */
 #ifndef EDGED_CENTRY_H
 #define EDGED_CENTRY_H
@@ -101,6 +120,11 @@ enum centry_kind {
 #define CENTRY_ENOTENTRY (-1) /* not an edged entry: wrong magic */
 #define CENTRY_EVERSION  (-2) /* an entry of another format version */
 #define CENTRY_ECORRUPT  (-3) /* truncated, checksum mismatch, or malformed */
+#define CENTRY_EMAC      (-4) /* centry_mac_check: no valid tag */
+
+#define CENTRY_MAC_LEN    32   /* HMAC-SHA256 */
+#define CENTRY_SECRET_MIN 32   /* bytes of secret, at least */
+#define CENTRY_SECRET_MAX 1024
 
 /* Everything in the fixed head but the lengths and counts. */
 struct centry_meta {
@@ -188,6 +212,20 @@ size_t centry_vary(const struct centry *c, struct ckey_span *names, size_t max);
 int centry_refresh(const struct centry *old, const struct centry_meta *m,
                    const struct ckey_field *fields, size_t nfields, void *out, size_t cap,
                    size_t *len, struct err *e);
+
+/* The tag of blob[0..len) stored under the Redis key key[0..klen), with
+ * secret[0..slen) (slen >= CENTRY_SECRET_MIN), into tag.  Returns 0, or
+ * -1 with e (GnuTLS failed: store nothing). */
+int centry_mac(const void *secret, size_t slen, const void *key, size_t klen, const void *blob,
+               size_t len, unsigned char tag[CENTRY_MAC_LEN], struct err *e);
+
+/* Check a value val[0..vlen) read from Redis under key[0..klen): a blob
+ * followed by its tag.  Returns 0 with *blob_len (vlen - CENTRY_MAC_LEN:
+ * decode val[0..*blob_len)), or CENTRY_EMAC with e (too short, or the tag
+ * does not match: forged, stored under another key, or by a node with
+ * another secret or none). */
+int centry_mac_check(const void *secret, size_t slen, const void *key, size_t klen,
+                     const void *val, size_t vlen, size_t *blob_len, struct err *e);
 
 /* CRC-32C of p[0..n), continuing from crc (0 to start): as zlib's crc32(),
  * so crc32c(crc32c(0, a), b) is the CRC of a followed by b. */

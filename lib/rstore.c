@@ -70,6 +70,7 @@
 #define SMALL_ARGC  8           /* commands this small frame on the stack */
 #define HDR_MAX     48          /* "*<10 digits>\r\n$<20 digits>\r\n" at most */
 #define BIG_REPLY   (256 * 1024) /* a reader that held a larger reply is renewed */
+#define REPLY_SLACK (64 * 1024) /* a reply may exceed max_value by this much */
 
 struct rconn {
 	redisContext *c;          /* NULL: not connected (a slot to open) */
@@ -79,8 +80,9 @@ struct rconn {
 };
 
 struct counters {
-	unsigned long long calls, hits, misses, unavailable, fail_fast, pool_timeouts,
-	    timeouts, io_errors, reply_errors, connects, connect_failures, stale, downs;
+	unsigned long long calls, hits, misses, too_large, unavailable, fail_fast,
+	    pool_timeouts, timeouts, io_errors, reply_errors, connects, connect_failures,
+	    stale, downs;
 	unsigned long long lat[RSTORE_LAT_N], lat_sum_us; /* answered calls */
 };
 
@@ -92,6 +94,8 @@ struct rstore {
 	char label[512];
 	int timeout_ms, pool_size, backoff_min_ms, backoff_max_ms, log_interval_ms,
 	    bytes_per_ms;
+	size_t max_value;         /* 0: no limit */
+	size_t max_reply;         /* max_value + REPLY_SLACK, 0: no limit */
 
 	pthread_condattr_t cattr; /* CLOCK_MONOTONIC, for the waiters' conditions */
 
@@ -117,7 +121,7 @@ struct rstore {
 };
 
 /* Why a call failed. */
-enum fclass { FC_TIMEOUT = 1, FC_IO, FC_REPLY };
+enum fclass { FC_TIMEOUT = 1, FC_IO, FC_REPLY, FC_TOOBIG };
 
 struct fail {
 	enum fclass cls;
@@ -165,7 +169,8 @@ now_ms(void)
 const char *
 rstore_res_name(enum rstore_res r)
 {
-	return r == RSTORE_OK ? "ok" : r == RSTORE_ABSENT ? "absent" : "unavailable";
+	return r == RSTORE_OK ? "ok" : r == RSTORE_ABSENT ? "absent"
+	       : r == RSTORE_TOO_LARGE ? "too-large" : "unavailable";
 }
 
 /* ---- URLs ------------------------------------------------------------------ */
@@ -507,6 +512,12 @@ rstore_init(struct rstore **out, const char *url, const struct rstore_opts *opts
 	rs->backoff_max_ms = opt(opts->backoff_max_ms, 5000);
 	rs->log_interval_ms = opt(opts->log_interval_ms, 60000);
 	rs->bytes_per_ms = opt(opts->bytes_per_ms, 65536);
+	rs->max_value = opts->max_value;
+	if (rs->max_value > SIZE_MAX / 2) {
+		err_set(e, ERR_USAGE, "key '%s': max_value %zu is too large", key, rs->max_value);
+		goto fail;
+	}
+	rs->max_reply = rs->max_value > 0 ? rs->max_value + REPLY_SLACK : 0;
 	if (rs->timeout_ms < 1 || rs->timeout_ms > 60000) {
 		err_set(e, ERR_USAGE, "redis_timeout: %d ms is not in 1 ms..60 s", rs->timeout_ms);
 		goto fail;
@@ -607,13 +618,19 @@ fail_set(struct fail *f, enum fclass cls, bool retryable, const char *fmt, ...)
 	return -1;
 }
 
-/* A command: argv[i][0..lens[i]) for i < argc. */
+/* A command: argv[i][0..lens[i]) for i < argc, argument tail_arg (when
+ * not 0) followed by tail[0..tail_len). */
 struct cmd {
 	int argc;
 	const void *const *argv;
 	const size_t *lens;
 	const char *name;         /* for messages */
 	bool sized_reply;         /* a bulk reply: extend the deadline by its size */
+	bool want_string;         /* GET, GETRANGE: an array reply is a protocol error */
+	size_t max_bulk;          /* GET: a longer bulk reply is FC_TOOBIG (0: none) */
+	int tail_arg;
+	const void *tail;
+	size_t tail_len;
 };
 
 /* Write cmd in RESP, from the caller's buffers.  The frame: "*argc\r\n",
@@ -624,13 +641,13 @@ send_cmd(struct rstore *rs, struct rconn *k, const struct cmd *cm, int64_t deadl
          struct fail *f)
 {
 	char hsmall[SMALL_ARGC][HDR_MAX], *hdr = hsmall[0];
-	struct iovec vsmall[2 * SMALL_ARGC + 1], *iov = vsmall;
+	struct iovec vsmall[2 * SMALL_ARGC + 2], *iov = vsmall;
 	size_t niov = 0, idx = 0;
 	int i, fd = k->c->fd, rc = -1;
 
 	if (cm->argc > SMALL_ARGC) {
 		hdr = malloc((size_t)cm->argc * HDR_MAX);
-		iov = malloc((2 * (size_t)cm->argc + 1) * sizeof *iov);
+		iov = malloc((2 * (size_t)cm->argc + 2) * sizeof *iov);
 		if (hdr == NULL || iov == NULL) {
 			fail_set(f, FC_IO, false, "%s: out of memory framing %d arguments", cm->name,
 			         cm->argc);
@@ -639,13 +656,19 @@ send_cmd(struct rstore *rs, struct rconn *k, const struct cmd *cm, int64_t deadl
 	}
 	for (i = 0; i < cm->argc; i++) {
 		char *h = hdr + (size_t)i * HDR_MAX;
-		int hl = i == 0 ? snprintf(h, HDR_MAX, "*%d\r\n$%zu\r\n", cm->argc, cm->lens[0])
-		                : snprintf(h, HDR_MAX, "\r\n$%zu\r\n", cm->lens[i]);
+		bool tail = i > 0 && i == cm->tail_arg && cm->tail_len > 0;
+		size_t len = cm->lens[i] + (tail ? cm->tail_len : 0);
+		int hl = i == 0 ? snprintf(h, HDR_MAX, "*%d\r\n$%zu\r\n", cm->argc, len)
+		                : snprintf(h, HDR_MAX, "\r\n$%zu\r\n", len);
 
 		iov[niov].iov_base = h;
 		iov[niov++].iov_len = (size_t)hl;
 		iov[niov].iov_base = (void *)(uintptr_t)cm->argv[i];
 		iov[niov++].iov_len = cm->lens[i];
+		if (tail) {
+			iov[niov].iov_base = (void *)(uintptr_t)cm->tail;
+			iov[niov++].iov_len = cm->tail_len;
+		}
 	}
 	iov[niov].iov_base = (void *)(uintptr_t)"\r\n";
 	iov[niov++].iov_len = 2;
@@ -694,7 +717,8 @@ out:
 	return rc;
 }
 
-/* The size of a bulk reply from its first bytes ("$123\r\n"), or -1. */
+/* The size of a bulk reply from its first bytes ("$123\r\n"), or -1 (up
+ * to 18 digits: more would overflow, and no value is that large). */
 static long long
 bulk_size(const char *p, size_t n)
 {
@@ -703,7 +727,7 @@ bulk_size(const char *p, size_t n)
 
 	if (n < 3 || p[0] != '$')
 		return -1;
-	for (i = 1; i < n && i < 20 && p[i] >= '0' && p[i] <= '9'; i++)
+	for (i = 1; i < n && i < 19 && p[i] >= '0' && p[i] <= '9'; i++)
 		v = v * 10 + (p[i] - '0');
 	return i > 1 && i < n && p[i] == '\r' ? v : -1;
 }
@@ -716,15 +740,19 @@ big_reply(const redisReply *r)
 }
 
 /* Read one reply into *out.  A bulk reply (cm->sized_reply) moves the
- * deadline by the allowance for its size, once its header is in. */
+ * deadline by the allowance for its size, once its header is in.  With
+ * max_reply set, a reply announced or grown larger is refused before
+ * hiredis buffers it (the connection is then out of sync: the caller
+ * closes it), and so is an array where a string is wanted. */
 static int
 read_reply(struct rstore *rs, struct rconn *k, const struct cmd *cm, int64_t deadline,
            redisReply **out, struct fail *f)
 {
 	redisContext *c = k->c;
 	char head[24];
-	size_t hn = 0;
-	bool any = false, sized = !cm->sized_reply || rs->bytes_per_ms < 0;
+	size_t hn = 0, got = 0;
+	bool any = false, headed = false;
+	bool sized = !cm->sized_reply || rs->bytes_per_ms < 0;
 
 	for (;;) {
 		void *r = NULL;
@@ -750,7 +778,8 @@ read_reply(struct rstore *rs, struct rconn *k, const struct cmd *cm, int64_t dea
 		n = recv(c->fd, k->buf, sizeof k->buf, 0);
 		if (n > 0) {
 			any = true;
-			if (!sized) {
+			got += (size_t)n;
+			if (!headed) {
 				size_t m = (size_t)n < sizeof head - hn ? (size_t)n : sizeof head - hn;
 				long long size;
 
@@ -758,11 +787,26 @@ read_reply(struct rstore *rs, struct rconn *k, const struct cmd *cm, int64_t dea
 				hn += m;
 				size = bulk_size(head, hn);
 				if (size >= 0 || hn == sizeof head || head[0] != '$') {
-					sized = true;
-					if (size > 0)
+					headed = true;
+					if (cm->want_string && head[0] == '*')
+						return fail_set(f, FC_IO, false, "%s: protocol error: "
+						                "an array where a string was expected",
+						                cm->name);
+					if (cm->max_bulk > 0 && size > (long long)cm->max_bulk)
+						return fail_set(f, FC_TOOBIG, false, "%s: a value of "
+						                "%lld bytes (the limit is %zu)",
+						                cm->name, size, cm->max_bulk);
+					if (rs->max_reply > 0 && size > (long long)rs->max_reply)
+						return fail_set(f, FC_IO, false, "%s: a reply of %lld "
+						                "bytes (the limit is %zu)", cm->name,
+						                size, rs->max_reply);
+					if (!sized && size > 0)
 						deadline += size / rs->bytes_per_ms;
 				}
 			}
+			if (rs->max_reply > 0 && got > rs->max_reply)
+				return fail_set(f, FC_IO, false, "%s: a reply over %zu bytes",
+				                cm->name, rs->max_reply);
 			if (redisReaderFeed(c->reader, k->buf, (size_t)n) != REDIS_OK)
 				return fail_set(f, FC_IO, false, "%s: reader: %s", cm->name,
 				                c->reader->errstr);
@@ -827,7 +871,7 @@ static int
 setup_cmd(struct rstore *rs, struct rconn *k, int argc, const void *const *argv,
           const size_t *lens, const char *name, int64_t deadline, struct fail *f)
 {
-	struct cmd cm = { argc, argv, lens, name, false };
+	struct cmd cm = { .argc = argc, .argv = argv, .lens = lens, .name = name };
 	redisReply *r;
 	bool ok;
 
@@ -1054,10 +1098,11 @@ up_locked(struct rstore *rs, char *msg, size_t len, const char **ev)
 }
 
 /* Give k back after a reply came (reply_err: a non-fatal error reply, or
- * NULL).  A probe's reply, or the first reply after init, marks the store
- * up. */
+ * NULL), or closed when drop (the reply was refused unread, so the
+ * connection is out of sync).  A probe's reply, or the first reply after
+ * init, marks the store up. */
 static void
-put(struct rstore *rs, struct rconn *k, bool probe, const char *reply_err)
+put(struct rstore *rs, struct rconn *k, bool probe, const char *reply_err, bool drop)
 {
 	char msg[512];
 	const char *ev = NULL;
@@ -1069,7 +1114,7 @@ put(struct rstore *rs, struct rconn *k, bool probe, const char *reply_err)
 		rs->probing = false;
 	if (k->gen == rs->gen && rs->state != RSTORE_STATE_UP)
 		up_locked(rs, msg, sizeof msg, &ev);
-	keep = k->gen == rs->gen && rs->state == RSTORE_STATE_UP;
+	keep = k->gen == rs->gen && rs->state == RSTORE_STATE_UP && !drop;
 	if (keep) {
 		k->next = rs->idle;
 		rs->idle = k;
@@ -1244,7 +1289,12 @@ run(struct rstore *rs, const struct cmd *cm, size_t payload, redisReply **out,
 		if (f->cls == FC_REPLY && !f->fatal) {
 			COUNT(rs, reply_errors);
 			COUNT(rs, unavailable);
-			put(rs, k, probe, f->why);
+			put(rs, k, probe, f->why, false);
+			return -1;
+		}
+		if (f->cls == FC_TOOBIG) { /* Redis answered: only the value is bad */
+			put(rs, k, probe, NULL, true);
+			lat_count(rs, now_us() - t_us);
 			return -1;
 		}
 		if (!(reused && f->retryable && tries == 0))
@@ -1253,7 +1303,7 @@ run(struct rstore *rs, const struct cmd *cm, size_t payload, redisReply **out,
 		COUNT(rs, stale);
 		conn_close(k);
 	}
-	put(rs, k, probe, NULL);
+	put(rs, k, probe, NULL, false);
 	lat_count(rs, now_us() - t_us);
 	return 0;
 failed:
@@ -1287,17 +1337,30 @@ odd_reply(struct rstore *rs, redisReply *r)
 enum rstore_res
 rstore_get(struct rstore *rs, const void *key, size_t klen, char **val, size_t *vlen)
 {
-	const void *av[2] = { "GET", key };
-	size_t al[2] = { 3, klen };
-	struct cmd cm = { 2, av, al, "GET", true };
+	char end[24];
+	const void *av[4] = { "GET", key, "0", end };
+	size_t al[4] = { 3, klen, 1, 0 };
+	struct cmd cm = { .argc = 2, .argv = av, .lens = al, .name = "GET", .sized_reply = true,
+	                  .want_string = true, .max_bulk = rs->max_value };
 	struct fail f;
 	redisReply *r;
 
 	*val = NULL;
 	*vlen = 0;
-	if (run(rs, &cm, 0, &r, &f) < 0)
-		return RSTORE_UNAVAILABLE;
-	if (r->type == REDIS_REPLY_NIL) {
+	if (rs->max_value > 0) { /* Redis moves max_value + 1 bytes at most */
+		av[0] = cm.name = "GETRANGE";
+		al[0] = 8;
+		al[3] = (size_t)snprintf(end, sizeof end, "%zu", rs->max_value);
+		cm.argc = 4;
+	}
+	if (run(rs, &cm, 0, &r, &f) < 0) {
+		if (f.cls != FC_TOOBIG)
+			return RSTORE_UNAVAILABLE;
+		COUNT(rs, too_large);
+		return RSTORE_TOO_LARGE;
+	}
+	if (r->type == REDIS_REPLY_NIL || (rs->max_value > 0 && r->type == REDIS_REPLY_STRING &&
+	                                   r->len == 0)) {
 		freeReplyObject(r);
 		COUNT(rs, misses);
 		return RSTORE_ABSENT;
@@ -1320,7 +1383,8 @@ rstore_getrange(struct rstore *rs, const void *key, size_t klen, size_t start, s
 	char a[24], b[24];
 	const void *av[4] = { "GETRANGE", key, a, b };
 	size_t al[4] = { 8, klen, 0, 0 };
-	struct cmd cm = { 4, av, al, "GETRANGE", false };
+	struct cmd cm = { .argc = 4, .argv = av, .lens = al, .name = "GETRANGE",
+	                  .want_string = true };
 	redisReply *r;
 	struct fail f;
 
@@ -1345,26 +1409,35 @@ rstore_getrange(struct rstore *rs, const void *key, size_t klen, size_t start, s
 }
 
 enum rstore_res
-rstore_set(struct rstore *rs, const void *key, size_t klen, const void *val, size_t vlen,
-           int64_t ttl_ms)
+rstore_set_tail(struct rstore *rs, const void *key, size_t klen, const void *val, size_t vlen,
+                const void *tail, size_t tlen, int64_t ttl_ms)
 {
 	char ttl[24];
 	const void *av[5] = { "SET", key, val, "PX", ttl };
 	size_t al[5] = { 3, klen, vlen, 2, 0 };
-	struct cmd cm = { ttl_ms > 0 ? 5 : 3, av, al, "SET", false };
+	struct cmd cm = { .argc = ttl_ms > 0 ? 5 : 3, .argv = av, .lens = al, .name = "SET",
+	                  .tail_arg = 2, .tail = tail, .tail_len = tlen };
 	struct fail f;
 	redisReply *r;
 	bool ok;
 
 	assert(ttl_ms >= 0);
+	assert(tlen == 0 || tail != NULL);
 	al[4] = (size_t)snprintf(ttl, sizeof ttl, "%lld", (long long)ttl_ms);
-	if (run(rs, &cm, vlen, &r, &f) < 0)
+	if (run(rs, &cm, vlen + tlen, &r, &f) < 0)
 		return RSTORE_UNAVAILABLE;
 	ok = r->type == REDIS_REPLY_STATUS && strcmp(r->str, "OK") == 0;
 	if (!ok)
 		return odd_reply(rs, r);
 	freeReplyObject(r);
 	return RSTORE_OK;
+}
+
+enum rstore_res
+rstore_set(struct rstore *rs, const void *key, size_t klen, const void *val, size_t vlen,
+           int64_t ttl_ms)
+{
+	return rstore_set_tail(rs, key, klen, val, vlen, NULL, 0, ttl_ms);
 }
 
 enum rstore_res
@@ -1400,7 +1473,7 @@ rstore_del(struct rstore *rs, const void *const *keys, const size_t *lens, size_
 		av[i + 1] = keys[i];
 		al[i + 1] = lens[i];
 	}
-	cm = (struct cmd){ (int)n + 1, av, al, "DEL", false };
+	cm = (struct cmd){ .argc = (int)n + 1, .argv = av, .lens = al, .name = "DEL" };
 	rc = run(rs, &cm, 0, &r, &f);
 	free(av);
 	free(al);
@@ -1419,7 +1492,7 @@ rstore_ping(struct rstore *rs, struct err *e)
 {
 	const void *av[1] = { "PING" };
 	size_t al[1] = { 4 };
-	struct cmd cm = { 1, av, al, "PING", false };
+	struct cmd cm = { .argc = 1, .argv = av, .lens = al, .name = "PING" };
 	struct fail f;
 	redisReply *r;
 	bool ok;
@@ -1456,6 +1529,7 @@ rstore_stats(struct rstore *rs, struct rstore_stats *st)
 	LD(calls);
 	LD(hits);
 	LD(misses);
+	LD(too_large);
 	LD(unavailable);
 	LD(fail_fast);
 	LD(pool_timeouts);
@@ -1484,7 +1558,8 @@ enum rstore_res
 rstore_command(struct rstore *rs, int argc, const void *const *argv, const size_t *lens,
                struct redisReply **reply)
 {
-	struct cmd cm = { argc, argv, lens, "command", true };
+	struct cmd cm = { .argc = argc, .argv = argv, .lens = lens, .name = "command",
+	                  .sized_reply = true };
 	struct fail f;
 
 	*reply = NULL;

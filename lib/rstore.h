@@ -55,6 +55,23 @@
  * connection is replaced, and a call whose request met the close before
  * any reply byte is sent again once, on a new connection.
  *
+ * Large values (max_value set): Redis is not trusted to hold only what
+ * edged wrote, so no value may make a call (or Redis) work on more than
+ * about max_value bytes.  rstore_get sends GETRANGE key 0 max_value
+ * instead of GET: Redis copies at most max_value + 1 bytes into its reply,
+ * where a GET of a 512 MiB value would keep it busy (and the caller
+ * waiting, then timing out as if Redis were down) before the first byte.
+ * A reply whose header ("$<len>", its first bytes) announces more than
+ * max_value bytes is RSTORE_TOO_LARGE (counted in too_large) before any
+ * of it is buffered: the connection, out of step with Redis now (the rest
+ * is on its way), is closed and replaced by the next call, and nothing
+ * else changes (Redis answered: no outage).  And whatever the command, a
+ * reply announced or grown past max_value + 64 KiB, or an array where a
+ * GET or GETRANGE wants a string, is a protocol error before hiredis
+ * buffers it (hiredis 0.14 keeps a whole reply in memory, and callocs an
+ * array's slots from its header): only a broken or hostile server sends
+ * one, so the connection is closed and the store marked down.
+ *
  * Logging (lib/log.h), one line per state change, never one per call:
  *     warn  redis.down   redis=URL reason=... retry_in_ms=N
  *     info  redis.up     redis=URL down_ms=N failed_fast=N attempts=N
@@ -83,10 +100,12 @@
 
 struct rstore; /* opaque; hiredis stays inside rstore.c */
 
-/* What a call did.  Only these three values are ever returned. */
+/* What a call did.  Only these values are ever returned, and
+ * RSTORE_TOO_LARGE by rstore_get alone. */
 enum rstore_res {
 	RSTORE_OK = 0,            /* done (GET: found) */
 	RSTORE_ABSENT = 1,        /* GET: no such key (or it expired) */
+	RSTORE_TOO_LARGE = 2,     /* GET: the value is over max_value: not read */
 	RSTORE_UNAVAILABLE = -1,  /* not done: fail open */
 };
 
@@ -101,6 +120,8 @@ struct rstore_opts {
 	int log_interval_ms;      /* 60000; < 0: no periodic lines */
 	int bytes_per_ms;         /* value bytes per ms of allowance: 65536
 	                           * (64 MiB/s); < 0: no allowance */
+	size_t max_value;         /* the largest value rstore_get reads (0: no
+	                           * limit); see "Large values" above */
 };
 
 /* A parsed URL.  Strings are NUL-terminated. */
@@ -133,7 +154,10 @@ void rstore_free(struct rstore *rs);
 
 /* GET key[0..klen).  RSTORE_OK: *val is a malloc'd copy of the value (the
  * caller frees it with free(); a NUL follows its vlen bytes, not counted),
- * RSTORE_ABSENT or RSTORE_UNAVAILABLE: *val is NULL, *vlen 0. */
+ * RSTORE_ABSENT, RSTORE_TOO_LARGE (only with max_value set: the value has
+ * more than max_value bytes and was not read) or RSTORE_UNAVAILABLE: *val
+ * is NULL, *vlen 0.  With max_value set, an empty value reads as
+ * RSTORE_ABSENT (GETRANGE answers "" for both). */
 enum rstore_res rstore_get(struct rstore *rs, const void *key, size_t klen, char **val,
                            size_t *vlen);
 
@@ -149,6 +173,12 @@ enum rstore_res rstore_getrange(struct rstore *rs, const void *key, size_t klen,
  * Binary safe; the value is written from val without a copy. */
 enum rstore_res rstore_set(struct rstore *rs, const void *key, size_t klen, const void *val,
                            size_t vlen, int64_t ttl_ms);
+
+/* The same with the value val[0..vlen) followed by tail[0..tlen) (a MAC
+ * appended without copying the value). */
+enum rstore_res rstore_set_tail(struct rstore *rs, const void *key, size_t klen,
+                                const void *val, size_t vlen, const void *tail, size_t tlen,
+                                int64_t ttl_ms);
 
 /* DEL keys[0..n) (lengths lens[0..n)) in one command; *deleted (when not
  * NULL) gets how many existed.  n == 0 is RSTORE_OK without I/O. */
@@ -177,12 +207,15 @@ struct rstore_stats {
 	enum rstore_state state;
 	unsigned long long calls;        /* get + set + del + ping calls */
 	unsigned long long hits, misses; /* GET found / absent */
+	unsigned long long too_large;    /* GET: values over max_value, not read
+	                                  * (the connection closed, no outage) */
 	unsigned long long unavailable;  /* calls that returned UNAVAILABLE, of which: */
 	unsigned long long fail_fast;    /*   refused without I/O during a backoff */
 	unsigned long long pool_timeouts;/*   no free connection before the deadline,
 	                                  *   or too little time left after the wait */
 	unsigned long long timeouts;     /*   Redis did not answer in time */
-	unsigned long long io_errors;    /*   refused, reset, closed, protocol */
+	unsigned long long io_errors;    /*   refused, reset, closed, protocol
+	                                  *   (replies over max_value included) */
 	unsigned long long reply_errors; /*   error replies (fatal or not) */
 	unsigned long long connects;     /* connections opened (AUTH/SELECT done) */
 	unsigned long long connect_failures; /* attempts that failed */
@@ -207,6 +240,7 @@ struct redisReply;
 enum rstore_res rstore_command(struct rstore *rs, int argc, const void *const *argv,
                                const size_t *lens, struct redisReply **reply);
 
-const char *rstore_res_name(enum rstore_res r); /* "ok", "absent", "unavailable" */
+/* "ok", "absent", "too-large", "unavailable" */
+const char *rstore_res_name(enum rstore_res r);
 
 #endif

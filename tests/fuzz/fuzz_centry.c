@@ -13,7 +13,10 @@
  * values be NUL-terminated, the body end the blob, and re-encoding the
  * view (whole, head then seal, or as a refresh) give the same bytes; one
  * byte less must be refused.  A recipe the encoder accepts must decode to
- * what went in.  Any broken invariant abort()s.
+ * what went in.  The MAC (centry_mac_check) refuses whatever bytes come
+ * in as a tagged value, and accepts an encoded recipe tagged with
+ * centry_mac, but not once one byte of it (chosen by the data) is changed
+ * or under another key.  Any broken invariant abort()s.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,6 +26,9 @@
 #include "centry.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char SECRET[] = "fuzz-secret-fuzz-secret-fuzz-secret!";
+static const char KEY[] = "edged:v1:fuzz";
 
 static void
 put_le(unsigned char *p, uint64_t v, int n)
@@ -113,6 +119,13 @@ decode_bytes(const unsigned char *data, size_t size, int mode)
 		put_le(buf + 16, size, 8);
 	if ((mode & 1) && size >= 12)
 		put_le(buf + 8, centry_crc32c(centry_crc32c(0, buf, 8), buf + 12, size - 12), 4);
+	{
+		size_t blen = 1;
+
+		if (centry_mac_check(SECRET, sizeof SECRET - 1, KEY, sizeof KEY - 1, buf, size,
+		                     &blen, &e) != CENTRY_EMAC || blen != 0)
+			abort(); /* no forgery from the data alone */
+	}
 	e.msg[0] = '\0';
 	rc = centry_decode(buf, size, &c, &e);
 	if (rc != 0 && rc != CENTRY_ENOTENTRY && rc != CENTRY_EVERSION && rc != CENTRY_ECORRUPT)
@@ -209,6 +222,26 @@ encode_recipe(const unsigned char *data, size_t size)
 			abort();
 	}
 	reencode(&c);
+	{
+		unsigned char *v = malloc(len + CENTRY_MAC_LEN);
+		size_t blen, at = size > 0 ? data[size - 1] * 7u % (len + CENTRY_MAC_LEN) : 0;
+
+		if (v != NULL) {
+			memcpy(v, b, len);
+			if (centry_mac(SECRET, sizeof SECRET - 1, KEY, sizeof KEY - 1, v, len, v + len,
+			               &e) != 0 ||
+			    centry_mac_check(SECRET, sizeof SECRET - 1, KEY, sizeof KEY - 1, v,
+			                     len + CENTRY_MAC_LEN, &blen, &e) != 0 || blen != len ||
+			    centry_mac_check(SECRET, sizeof SECRET - 1, KEY, sizeof KEY - 2, v,
+			                     len + CENTRY_MAC_LEN, &blen, &e) != CENTRY_EMAC)
+				abort();
+			v[at] ^= 1;
+			if (centry_mac_check(SECRET, sizeof SECRET - 1, KEY, sizeof KEY - 1, v,
+			                     len + CENTRY_MAC_LEN, &blen, &e) != CENTRY_EMAC)
+				abort();
+			free(v);
+		}
+	}
 	free(b);
 }
 

@@ -866,3 +866,140 @@ Test(centry, index_from_vary_parse)
 	cr_expect(span_is(stored[3].p, stored[3].len, "x-ab"));
 	free(b);
 }
+
+/* ---- keyed MAC (cache_secret_file) ----------------------------------------- */
+
+static const char SECRET[] = "0123456789abcdef0123456789abcdef"; /* 32 bytes */
+static const char RKEY[] = "edged:v1:abababababababababababababababababababababababababababababababab";
+
+/* A small response entry followed by its tag under RKEY: *vlen bytes. */
+static unsigned char *
+tagged(size_t *blen, size_t *vlen)
+{
+	static const struct ckey_field f[] = { { "Content-Type", 12, "text/plain", 10 } };
+	struct centry_src s = { .m = meta(), .fields = f, .nfields = 1, .body = "forged?",
+	                        .body_len = 7 };
+	unsigned char *b = encode(&s, blen);
+
+	b = realloc(b, *blen + CENTRY_MAC_LEN);
+	cr_assert_not_null(b);
+	cr_assert_eq(centry_mac(SECRET, 32, RKEY, strlen(RKEY), b, *blen, b + *blen, &e), 0, "%s",
+	             e.msg);
+	*vlen = *blen + CENTRY_MAC_LEN;
+	return b;
+}
+
+Test(centry, mac_known_answer)
+{
+	/* python3: hmac.new(secret, b"edged-entry-mac-1\0" + struct.pack("<I",
+	 * len(key)) + key + blob, hashlib.sha256) */
+	static const char want[] =
+	    "a5cbc4bc53b1790f807c9a3419eb174efc5905a06ad42e1f5389f4d84c413981";
+	unsigned char tag[CENTRY_MAC_LEN];
+	char hex[2 * CENTRY_MAC_LEN + 1];
+	size_t i;
+
+	cr_assert_eq(centry_mac(SECRET, 32, RKEY, strlen(RKEY), "hello, entry", 12, tag, &e), 0);
+	for (i = 0; i < CENTRY_MAC_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", tag[i]);
+	cr_expect_str_eq(hex, want);
+}
+
+Test(centry, mac_round_trip)
+{
+	size_t blen, vlen, got = 1;
+	unsigned char *v = tagged(&blen, &vlen);
+	struct centry c;
+
+	cr_assert_eq(centry_mac_check(SECRET, 32, RKEY, strlen(RKEY), v, vlen, &got, &e), 0, "%s",
+	             e.msg);
+	cr_expect_eq(got, blen);
+	cr_assert_eq(centry_decode(v, got, &c, &e), 0, "%s", e.msg);
+	cr_expect_eq(c.body_len, 7);
+	cr_expect_eq(memcmp(c.body, "forged?", 7), 0);
+	/* the CRC the memory tier rechecks is where it always was, over the
+	 * blob alone */
+	{
+		uint32_t crc = centry_crc32c(centry_crc32c(0, v, 8), v + 12, blen - 12);
+
+		cr_expect_eq(v[8] | v[9] << 8 | v[10] << 16 | (uint32_t)v[11] << 24, crc);
+	}
+	/* a tagged value read by a node without a secret is refused, not misread */
+	cr_expect_eq(centry_decode(v, vlen, &c, &e), CENTRY_ECORRUPT);
+	free(v);
+}
+
+Test(centry, mac_refuses_every_change)
+{
+	size_t blen, vlen, i, got;
+	unsigned char *v = tagged(&blen, &vlen);
+	char other[sizeof RKEY];
+	char secret2[33];
+
+	/* each byte of the blob or the tag flipped */
+	for (i = 0; i < vlen; i++) {
+		v[i] ^= 0x20;
+		got = 1;
+		cr_assert_eq(centry_mac_check(SECRET, 32, RKEY, strlen(RKEY), v, vlen, &got, &e),
+		             CENTRY_EMAC, "byte %zu flipped", i);
+		cr_assert_eq(got, 0);
+		v[i] ^= 0x20;
+	}
+	/* the same value under another key (one hex digit off, or shorter) */
+	memcpy(other, RKEY, sizeof RKEY);
+	other[sizeof RKEY - 2] = 'c';
+	cr_expect_eq(centry_mac_check(SECRET, 32, other, strlen(other), v, vlen, &got, &e),
+	             CENTRY_EMAC);
+	cr_expect_eq(centry_mac_check(SECRET, 32, RKEY, strlen(RKEY) - 1, v, vlen, &got, &e),
+	             CENTRY_EMAC);
+	/* another secret, or the same one longer */
+	memcpy(secret2, SECRET, 32);
+	secret2[0] = 'X';
+	cr_expect_eq(centry_mac_check(secret2, 32, RKEY, strlen(RKEY), v, vlen, &got, &e),
+	             CENTRY_EMAC);
+	memcpy(secret2, SECRET, 32);
+	secret2[32] = 'x';
+	cr_expect_eq(centry_mac_check(secret2, 33, RKEY, strlen(RKEY), v, vlen, &got, &e),
+	             CENTRY_EMAC);
+	/* the blob alone (a node without a secret wrote it), cut tags, short
+	 * values */
+	cr_expect_eq(centry_mac_check(SECRET, 32, RKEY, strlen(RKEY), v, blen, &got, &e),
+	             CENTRY_EMAC);
+	for (i = 0; i < vlen; i++)
+		cr_assert_eq(centry_mac_check(SECRET, 32, RKEY, strlen(RKEY), v, i, &got, &e),
+		             CENTRY_EMAC, "%zu bytes", i);
+	cr_expect_eq(centry_mac_check(SECRET, 32, RKEY, strlen(RKEY), NULL, 0, &got, &e),
+	             CENTRY_EMAC);
+	/* still good after all that */
+	cr_expect_eq(centry_mac_check(SECRET, 32, RKEY, strlen(RKEY), v, vlen, &got, &e), 0);
+	free(v);
+}
+
+Test(centry, mac_secret_length)
+{
+	unsigned char tag[CENTRY_MAC_LEN];
+	size_t got;
+
+	cr_expect_eq(centry_mac(SECRET, 31, RKEY, strlen(RKEY), "x", 1, tag, &e), -1);
+	cr_expect_eq(centry_mac_check(SECRET, 31, RKEY, strlen(RKEY), tag, sizeof tag, &got, &e),
+	             CENTRY_EMAC, "a short secret verifies nothing");
+	cr_expect_eq(centry_mac(SECRET, 32, "", 0, "", 0, tag, &e), 0, "empty key and blob");
+}
+
+Test(centry, mac_large_blob)
+{
+	size_t n = 8u << 20, got;
+	unsigned char *v = malloc(n + CENTRY_MAC_LEN);
+
+	cr_assert_not_null(v);
+	for (size_t i = 0; i < n; i++)
+		v[i] = (unsigned char)(i * 7);
+	cr_assert_eq(centry_mac(SECRET, 32, RKEY, strlen(RKEY), v, n, v + n, &e), 0);
+	cr_expect_eq(centry_mac_check(SECRET, 32, RKEY, strlen(RKEY), v, n + CENTRY_MAC_LEN, &got,
+	                              &e), 0);
+	cr_expect_eq(got, n);
+	v[n / 2] ^= 1;
+	cr_expect_eq(centry_mac_check(SECRET, 32, RKEY, strlen(RKEY), v, n + CENTRY_MAC_LEN, &got,
+	                              &e), CENTRY_EMAC);
+	free(v);
+}

@@ -1308,3 +1308,236 @@ Test(rstore, closed_as_we_send_is_sent_again)
 	cr_expect_eq(st.connects, 5);
 	cr_expect_eq(st.stale, 4);
 }
+
+/* ---- values larger than max_value ------------------------------------------ */
+
+/* With max_value set, a value up to max_value bytes round-trips, a longer
+ * one (even 40 MiB) is RSTORE_TOO_LARGE: Redis sends max_value + 1 bytes
+ * at most (GETRANGE), refused on the header of the reply (not read), the
+ * connection closed and replaced, and no outage. */
+Test(rstore, max_value_refuses_larger_values)
+{
+	enum { MAX = 1000 };
+	struct rstore_stats st;
+	char v[MAX + 1], raw[128], *got;
+	size_t n;
+	double t0, ms;
+	int i;
+
+	redis_start(&R);
+	rs = store(tcp_url(&R), &(struct rstore_opts){ .timeout_ms = TIMEOUT_MS, .max_value = MAX });
+	memset(v, 'v', sizeof v);
+	cr_assert_eq(rstore_set(rs, "max", 3, v, MAX, 60000), RSTORE_OK);
+	cr_assert_eq(rstore_set(rs, "over", 4, v, MAX + 1, 60000), RSTORE_OK);
+	cr_assert_eq(rstore_get(rs, "max", 3, &got, &n), RSTORE_OK);
+	cr_assert_eq(n, MAX);
+	cr_assert_eq(memcmp(got, v, MAX), 0);
+	cr_assert_eq(got[n], '\0');
+	free(got);
+	got = (char *)1;
+	cr_assert_eq(rstore_get(rs, "over", 4, &got, &n), RSTORE_TOO_LARGE);
+	cr_assert_null(got);
+	cr_assert_eq(n, 0);
+	expect_get(rs, "nothing", NULL);
+	set_str(rs, "empty", "");
+	expect_get(rs, "empty", NULL); /* GETRANGE answers "" for both */
+	/* 40 MiB written behind edged's back: refused, fast, without reading it */
+	redis_raw(&R, "SETRANGE huge 41943039 x", raw, sizeof raw); /* zeros and an x */
+	t0 = now_ms();
+	for (i = 0; i < 5; i++)
+		cr_assert_eq(rstore_get(rs, "huge", 4, &got, &n), RSTORE_TOO_LARGE, "%d: %s", i, (rstore_stats(rs, &st), st.last_error));
+	ms = now_ms() - t0;
+	fprintf(stderr, "note: 5 GETs of a 40 MiB value with max_value %d: %.1f ms\n", MAX, ms);
+	/* and a list under the key: one failed call, not an outage */
+	redis_raw(&R, "LPUSH alist x", raw, sizeof raw);
+	cr_assert_eq(rstore_get(rs, "alist", 5, &got, &n), RSTORE_UNAVAILABLE);
+	cr_assert_eq(rstore_get(rs, "max", 3, &got, &n), RSTORE_OK);
+	cr_assert_eq(n, MAX);
+	free(got);
+	rstore_stats(rs, &st);
+	cr_expect_eq(st.too_large, 6);
+	cr_expect_eq(st.connects, 1 + st.too_large, "each refusal closed its connection");
+	cr_expect_eq(st.unavailable, 1, "the list only");
+	cr_expect_eq(st.downs, 0);
+	cr_expect_eq(st.state, RSTORE_STATE_UP);
+	check_invariant(rs);
+}
+
+/* rstore_set_tail writes the value and its tail as one value. */
+Test(rstore, set_with_a_tail)
+{
+	char *got, big[100000];
+	size_t n;
+
+	redis_start(&R);
+	rs = store(tcp_url(&R), NULL);
+	cr_assert_eq(rstore_set_tail(rs, "t", 1, "value", 5, "+tail", 5, 60000), RSTORE_OK);
+	expect_get(rs, "t", "value+tail");
+	cr_assert_eq(rstore_set_tail(rs, "t0", 2, "value", 5, NULL, 0, 0), RSTORE_OK);
+	expect_get(rs, "t0", "value");
+	cr_assert_eq(rstore_set_tail(rs, "e", 1, "", 0, "tail", 4, 60000), RSTORE_OK);
+	expect_get(rs, "e", "tail");
+	memset(big, 'b', sizeof big);
+	cr_assert_eq(rstore_set_tail(rs, "big", 3, big, sizeof big, "TAIL", 4, 60000), RSTORE_OK);
+	cr_assert_eq(rstore_get(rs, "big", 3, &got, &n), RSTORE_OK);
+	cr_assert_eq(n, sizeof big + 4);
+	cr_assert_eq(memcmp(got, big, sizeof big), 0);
+	cr_assert_eq(memcmp(got + sizeof big, "TAIL", 4), 0);
+	free(got);
+	expect_get(rs, "nothing", NULL); /* in sync */
+}
+
+/* A server that answers the first request on its one connection with
+ * reply[0..len) and then max_fill bytes of fill (a reply that never ends),
+ * and counts what it could send. */
+struct bad_server {
+	int lfd, port;
+	const char *reply;
+	size_t len, fill;
+	char fill_byte;
+	size_t sent;
+	pthread_t th;
+};
+
+static void *
+bad_main(void *arg)
+{
+	struct bad_server *b = arg;
+	char buf[4096], fill[65536];
+	int fd = accept(b->lfd, NULL, NULL);
+	ssize_t w;
+
+	if (fd < 0)
+		return NULL;
+	memset(fill, b->fill_byte, sizeof fill);
+	if (read(fd, buf, sizeof buf) > 0 && send(fd, b->reply, b->len, MSG_NOSIGNAL) > 0) {
+		size_t sent = b->len;
+
+		while (sent < b->len + b->fill && (w = send(fd, fill, sizeof fill, MSG_NOSIGNAL)) > 0)
+			sent += (size_t)w;
+		__atomic_store_n(&b->sent, sent, __ATOMIC_RELAXED);
+	}
+	while (read(fd, buf, sizeof buf) > 0) /* until the client closes */
+		;
+	close(fd);
+	return NULL;
+}
+
+static void
+bad_start(struct bad_server *b, const char *reply, size_t len, size_t fill, char byte)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t al = sizeof a;
+
+	b->reply = reply;
+	b->len = len;
+	b->fill = fill;
+	b->fill_byte = byte;
+	b->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(b->lfd, (struct sockaddr *)&a, sizeof a), 0);
+	cr_assert_eq(listen(b->lfd, 4), 0);
+	getsockname(b->lfd, (struct sockaddr *)&a, &al);
+	b->port = ntohs(a.sin_port);
+	pthread_create(&b->th, NULL, bad_main, b);
+}
+
+/* GETRANGE against bad, with max_value 1000 and a 2 s timeout (long
+ * enough that a refusal is not a timeout): UNAVAILABLE as a protocol error
+ * whose message holds want. */
+static void
+expect_refused_reply(struct bad_server *b, const char *want)
+{
+	struct rstore_stats st;
+	char url[64], got[16];
+	size_t n;
+	double t0;
+
+	snprintf(url, sizeof url, "redis://127.0.0.1:%d", b->port);
+	rs = store(url, &(struct rstore_opts){ .timeout_ms = 2000, .max_value = 1000,
+	                                       .log_interval_ms = -1 });
+	t0 = now_ms();
+	cr_assert_eq(rstore_getrange(rs, "k", 1, 0, 9, got, sizeof got, &n), RSTORE_UNAVAILABLE);
+	fprintf(stderr, "note: refused in %.1f ms\n", now_ms() - t0);
+	rstore_stats(rs, &st);
+	cr_expect_eq(st.io_errors, 1, "a protocol error (timeouts %llu)", st.timeouts);
+	cr_expect_eq(st.timeouts, 0);
+	cr_expect_not_null(strstr(st.last_error, want), "%s", st.last_error);
+	cr_expect_eq(st.open, 0, "the connection was closed");
+	check_invariant(rs);
+	rstore_free(rs);
+	rs = NULL;
+	pthread_join(b->th, NULL);
+	fprintf(stderr, "note: the server could send %zu bytes before the client closed\n",
+	        __atomic_load_n(&b->sent, __ATOMIC_RELAXED));
+	close(b->lfd);
+}
+
+/* A bulk announced larger than max_value + slack: refused on its header. */
+Test(rstore, reply_announced_too_large)
+{
+	static const char r[] = "$1073741824\r\n";
+	struct bad_server b = { 0 };
+
+	bad_start(&b, r, sizeof r - 1, 8 << 20, 'x');
+	expect_refused_reply(&b, "a reply of 1073741824 bytes");
+}
+
+/* A length past what a long long holds: no undefined arithmetic on it
+ * (UBSan), and refused as a protocol error. */
+Test(rstore, reply_announced_absurdly_large)
+{
+	static const char r[] = "$99999999999999999999\r\n";
+	struct bad_server b = { 0 };
+
+	bad_start(&b, r, sizeof r - 1, 8 << 20, 'x');
+	expect_refused_reply(&b, "protocol error"); /* hiredis: "Bad bulk string length" */
+}
+
+/* The same answering a GET: a value too large, refused on its header, the
+ * connection closed; Redis answered, so no outage. */
+Test(rstore, get_of_a_value_announced_too_large)
+{
+	static const char r[] = "$1073741824\r\n";
+	struct bad_server b = { 0 };
+	struct rstore_stats st;
+	char url[64], *got;
+	size_t n;
+
+	bad_start(&b, r, sizeof r - 1, 8 << 20, 'x');
+	snprintf(url, sizeof url, "redis://127.0.0.1:%d", b.port);
+	rs = store(url, &(struct rstore_opts){ .timeout_ms = 2000, .max_value = 1000 });
+	cr_assert_eq(rstore_get(rs, "k", 1, &got, &n), RSTORE_TOO_LARGE);
+	cr_assert_null(got);
+	rstore_stats(rs, &st);
+	cr_expect_eq(st.too_large, 1);
+	cr_expect_eq(st.unavailable, 0);
+	cr_expect_eq(st.downs, 0);
+	cr_expect_eq(st.state, RSTORE_STATE_UP);
+	cr_expect_eq(st.open, 0, "the connection was closed");
+	check_invariant(rs);
+	rstore_free(rs);
+	rs = NULL;
+	pthread_join(b.th, NULL);
+	close(b.lfd);
+}
+
+/* A status line that never ends: refused once it passes max_value +
+ * slack, not buffered until the timeout. */
+Test(rstore, reply_line_without_end)
+{
+	struct bad_server b = { 0 };
+
+	bad_start(&b, "+", 1, 64 << 20, 'a');
+	expect_refused_reply(&b, "a reply over 66536 bytes");
+}
+
+/* An array as large as hiredis allows, where GET wants a string. */
+Test(rstore, array_where_a_string_is_wanted)
+{
+	static const char r[] = "*2147483647\r\n";
+	struct bad_server b = { 0 };
+
+	bad_start(&b, r, sizeof r - 1, 0, ':');
+	expect_refused_reply(&b, "an array where a string was expected");
+}
