@@ -1366,7 +1366,8 @@ Test(rstore, max_value_refuses_larger_values)
 /* rstore_set_tail writes the value and its tail as one value. */
 Test(rstore, set_with_a_tail)
 {
-	char *got, big[100000];
+	static char big[100000];
+	char *got;
 	size_t n;
 
 	redis_start(&R);
@@ -1403,23 +1404,30 @@ static void *
 bad_main(void *arg)
 {
 	struct bad_server *b = arg;
-	char buf[4096], fill[65536];
+	char buf[4096], *fill;
 	int fd = accept(b->lfd, NULL, NULL);
 	ssize_t w;
+	const size_t fill_len = 65536;
 
 	if (fd < 0)
 		return NULL;
-	memset(fill, b->fill_byte, sizeof fill);
+	fill = malloc(fill_len); /* on the heap: frames stay under 16 KiB */
+	if (fill == NULL) {
+		close(fd);
+		return NULL;
+	}
+	memset(fill, b->fill_byte, fill_len);
 	if (read(fd, buf, sizeof buf) > 0 && send(fd, b->reply, b->len, MSG_NOSIGNAL) > 0) {
 		size_t sent = b->len;
 
-		while (sent < b->len + b->fill && (w = send(fd, fill, sizeof fill, MSG_NOSIGNAL)) > 0)
+		while (sent < b->len + b->fill && (w = send(fd, fill, fill_len, MSG_NOSIGNAL)) > 0)
 			sent += (size_t)w;
 		__atomic_store_n(&b->sent, sent, __ATOMIC_RELAXED);
 	}
 	while (read(fd, buf, sizeof buf) > 0) /* until the client closes */
 		;
 	close(fd);
+	free(fill);
 	return NULL;
 }
 
