@@ -179,7 +179,6 @@ struct edg_server {
 	int https_port;
 	struct edg_listener l_https, l_http;
 	struct MHD_Daemon *d_https, *d_http;
-	gnutls_datum_t ticket_key;
 
 	pthread_mutex_t conns_mu;
 	struct edg_conn *conns;

@@ -24,6 +24,9 @@
 	  "viewer TLS protocols and ciphers, by CloudFront's policy names (README)") \
 	X(tls_priority, CFG_STR, "STRING", NULL, 0, 0, NULL, 0, \
 	  "raw GnuTLS priority string for viewers; overrides security_policy") \
+	X(ticket_key_rotation, CFG_DURATION, "DURATION", "12h", 1000, 604800000, NULL, 0, \
+	  "a new session-ticket key this often; tickets under the previous key still " \
+	  "resume, older ones get a full handshake (the old key is wiped)") \
 	X(origin, CFG_STR, "URL", NULL, 0, 0, NULL, CFG_REQUIRED, \
 	  "the origin: https://host[:port][/path-prefix] or http://...") \
 	X(origin_protocol_policy, CFG_ENUM, "POLICY", NULL, 0, 0, \

@@ -25,6 +25,9 @@
 	  "without one get 403 before any handler runs") \
 	X(tls_priority, CFG_STR, "STRING", ORG_DEFAULT_PRIORITY, 0, 0, NULL, 0, \
 	  "GnuTLS priority string") \
+	X(ticket_key_rotation, CFG_DURATION, "DURATION", "12h", 1000, 604800000, NULL, 0, \
+	  "a new session-ticket key this often; tickets under the previous key still " \
+	  "resume, older ones get a full handshake (the old key is wiped)") \
 	X(docroot, CFG_STR, "DIR", NULL, 0, 0, NULL, 0, \
 	  "serve static files from DIR (off when unset)") \
 	X(index, CFG_STR, "FILE", "index.html", 0, 0, NULL, 0, \
