@@ -6,7 +6,9 @@
  * Policies: libmicrohttpd's default priority is "NORMAL" (TLS 1.0 and CBC
  * on), so edged always passes one of these.  Each names its versions, key
  * exchanges, ciphers and MACs from NONE, so a newer GnuTLS cannot widen
- * them.  GnuTLS has one cipher list for TLS 1.2 and 1.3, so where
+ * them (signature algorithms too: TLS_SIGNS, no SHA-1, where SIGN-ALL
+ * would let a client talk the server into SHA-1 signatures).  GnuTLS has
+ * one cipher list for TLS 1.2 and 1.3, so where
  * CloudFront allows a cipher under one version only (TLSv1.2_2025 and
  * TLSv1.3_2025 drop ChaCha20-Poly1305 for TLS 1.2 / altogether) the
  * stricter reading is used.  The README has the table.
@@ -36,7 +38,7 @@
 #include "tls.h"
 
 #define GROUPS "+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1"
-#define TAIL   "+SIGN-ALL:" GROUPS ":+COMP-NULL:+CTYPE-X509:%SERVER_PRECEDENCE"
+#define TAIL   TLS_SIGNS ":" GROUPS ":+COMP-NULL:+CTYPE-X509:%SERVER_PRECEDENCE"
 
 static const struct {
 	const char *name;

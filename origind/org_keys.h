@@ -5,13 +5,16 @@
 #ifndef EDGED_ORG_KEYS_H
 #define EDGED_ORG_KEYS_H
 
+#include "tls.h"
+
 /* TLS 1.3 and 1.2 only, ECDHE with AEAD ciphers (AES-GCM first: ChaCha20
  * is several times slower in Debian 12's GnuTLS), no renegotiation
  * (origind never calls gnutls_handshake again; this string also drops the
- * safe-renegotiation extension's permissiveness). */
+ * safe-renegotiation extension's permissiveness); signature algorithms
+ * without SHA-1 (TLS_SIGNS). */
 #define ORG_DEFAULT_PRIORITY \
 	"NONE:+VERS-TLS1.3:+VERS-TLS1.2:+ECDHE-ECDSA:+ECDHE-RSA:+AES-128-GCM:" \
-	"+AES-256-GCM:+CHACHA20-POLY1305:+AEAD:+SIGN-ALL:+GROUP-X25519:" \
+	"+AES-256-GCM:+CHACHA20-POLY1305:+AEAD:" TLS_SIGNS ":+GROUP-X25519:" \
 	"+GROUP-SECP256R1:+GROUP-SECP384R1:+COMP-NULL:+CTYPE-X509:%SAFE_RENEGOTIATION"
 
 #define ORG_KEYS(X) \

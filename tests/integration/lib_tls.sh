@@ -89,3 +89,26 @@ ticket_rotation_check() {
 	done
 	fail "4 tries, each disturbed by a rotation inside a step: the machine is too loaded for a ${TICKET_ROTATION:-?} rotation"
 }
+
+# sha1_sigalgs_refused PORT NAME: a TLS 1.2 client offering ECDHE suites
+# (which the server must sign) and only SHA-1 signature algorithms
+# (RSA+SHA1, ECDSA+SHA1; SECLEVEL 0 so OpenSSL 3 sends them) gets no
+# handshake: the server has no signature it may make.  (Plain RSA key
+# exchange, in edged's 2016 and 2018 policies, signs nothing.)
+sha1_sigalgs_refused() {
+	expect_rc 1 openssl s_client -connect "127.0.0.1:$1" -servername "$2" -tls1_2 \
+		-cipher 'ECDHE:@SECLEVEL=0' -sigalgs 'RSA+SHA1:ECDSA+SHA1'
+	expect_contains "$OUT" "Cipher is (NONE)"
+	expect_not_contains "$OUT" "Peer signing digest"
+}
+
+# modern_signature PORT NAME S_CLIENT-ARGS...: tls_get / with those
+# arguments; the server signed with SHA-256 or better (SIGALG: its digest)
+modern_signature() {
+	local port=$1 name=$2
+	shift 2
+	tls_get "$port" "$name" / "$@"
+	SIGALG=$(sed -n 's/^Peer signing digest: //p' <<<"$OUT" | head -n 1)
+	[[ $SIGALG == SHA256 || $SIGALG == SHA384 || $SIGALG == SHA512 ]] ||
+		fail "s_client $* (SNI $name): peer signing digest '$SIGALG', want SHA-256 or better"
+}
