@@ -18,6 +18,9 @@
 	  "by SNI; the first pair answers unknown or missing SNI") \
 	X(key, CFG_LIST, "FILE", NULL, 0, 0, NULL, CFG_REQUIRED | CFG_NOSPLIT, \
 	  "private key (PEM) of the cert in the same position") \
+	X(ocsp_file, CFG_LIST, "FILE", NULL, 0, 0, NULL, CFG_NOSPLIT, \
+	  "OCSP response (DER) stapled for the cert in the same position (\"-\": none " \
+	  "for that one); checked at start and on SIGHUP, reloaded with the certs") \
 	X(security_policy, CFG_ENUM, "POLICY", "TLSv1.2_2021", 0, 0, \
 	  "TLSv1_2016|TLSv1.1_2016|TLSv1.2_2018|TLSv1.2_2019|TLSv1.2_2021|" \
 	  "TLSv1.2_2025|TLSv1.3_2025", 0, \

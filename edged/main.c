@@ -924,7 +924,7 @@ start_listener(struct edg_server *srv, struct edg_listener *l, const char *key,
 	if (l->tls) {
 		flags |= MHD_USE_TLS;
 		srv->https_port = port;
-		tlsopts[0].option = MHD_OPTION_HTTPS_CERT_CALLBACK;
+		tlsopts[0].option = MHD_OPTION_HTTPS_CERT_CALLBACK2;
 		tlsopts[0].ptr_value = (void *)edg_cert_select;
 		tlsopts[1].option = MHD_OPTION_HTTPS_PRIORITIES;
 		tlsopts[1].ptr_value = (void *)srv->priority;
@@ -1007,7 +1007,10 @@ setup(struct edg_server *srv, struct err *e)
 	}
 	gnutls_priority_deinit(prio);
 	srv->priority = p;
-	if (edg_certs_load(&o->cert, &o->key, e) < 0)
+	if (MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK2) != MHD_YES)
+		return err_set(e, ERR_FAIL, "this libmicrohttpd lacks MHD_OPTION_HTTPS_CERT_CALLBACK2 "
+		               "(built with GnuTLS < 3.6.3?)");
+	if (edg_certs_load(&o->cert, &o->key, &o->ocsp_file, e) < 0)
 		return -1;
 	if (tickets_start(o->ticket_key_rotation, e) < 0)
 		return -1;
