@@ -68,6 +68,13 @@ expect_contains "$OUT" "(TLS1.2-X.509)-(ECDHE-"
 expect_contains "$OUT" "HTTP/1.1 200 OK"
 pass "gnutls-cli: TLS 1.3 and TLS 1.2 handshakes, request served"
 
+# a TLS 1.3 ClientHello without renegotiation_info or its SCSV (there is
+# no renegotiation in TLS 1.3; testssl.sh's probe is one) is served:
+# %SAFE_RENEGOTIATION refused it, whatever the version
+gnutls 0 "NORMAL:-VERS-ALL:+VERS-TLS1.3:%DISABLE_SAFE_RENEGOTIATION"
+expect_contains "$OUT" "HTTP/1.1 200 OK"
+pass "gnutls-cli TLS 1.3 without the renegotiation_info extension: served"
+
 # ---- what is refused (the client's own minimum lowered, so the refusal
 # is the server's) ----
 for v in -tls1_1 -tls1; do
