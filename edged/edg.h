@@ -41,7 +41,7 @@ const char *edg_policy_priority(const char *name);
  * certificates (start-up: edg_certs_build with strict false, then
  * edg_certs_install). */
 int edg_certs_load(const struct cfg_list *certs, const struct cfg_list *keys,
-                   struct err *e);
+                   const struct cfg_list *ocsp, struct err *e);
 /* At exit, once no handshake can run: the current table and every retired
  * one. */
 void edg_certs_free(void);
@@ -54,9 +54,12 @@ struct edg_certs;
  * (naming the file) when any pair fails.  strict (SIGHUP): a certificate
  * that is expired or not yet valid is an error, unless the same
  * certificate is already being served (then it is only warned about, as
- * at start-up). */
+ * at start-up).  ocsp (empty, or one per certificate, "-" for none): the
+ * OCSP response stapled for each pair, refused when it does not parse, is
+ * about another certificate, is not "good", is badly signed or outdated
+ * (an outdated one already stapled is only warned about on SIGHUP). */
 struct edg_certs *edg_certs_build(const struct cfg_list *certs, const struct cfg_list *keys,
-                                  bool strict, struct err *e);
+                                  const struct cfg_list *ocsp, bool strict, struct err *e);
 size_t edg_certs_count(const struct edg_certs *t);
 /* Publish t for the handshakes that start from now on (an atomic pointer
  * swap; handshakes under way keep the pair they picked) and log its
@@ -68,12 +71,12 @@ void edg_certs_install(struct edg_certs *t, int64_t keep_ms);
 /* Free a table that was never installed. */
 void edg_certs_discard(struct edg_certs *t);
 
-/* libmicrohttpd's MHD_OPTION_HTTPS_CERT_CALLBACK: the pair whose names
- * match the SNI, else the default pair. */
-int edg_cert_select(gnutls_session_t s, const gnutls_datum_t *req_ca_dn, int nreqs,
-                    const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
+/* libmicrohttpd's MHD_OPTION_HTTPS_CERT_CALLBACK2: the pair whose names
+ * match the SNI, else the default pair, with its OCSP response if any. */
+int edg_cert_select(gnutls_session_t s, const struct gnutls_cert_retr_st *info,
                     gnutls_pcert_st **pcert, unsigned int *pcert_length,
-                    gnutls_privkey_t *pkey);
+                    gnutls_ocsp_data_st **ocsp, unsigned int *ocsp_length,
+                    gnutls_privkey_t *pkey, unsigned int *flags);
 
 /* ---- the origin leg (edg_proxy.c) --------------------------------------- */
 
@@ -198,7 +201,6 @@ struct edg_server {
 	int https_port;
 	struct edg_listener l_https, l_http;
 	struct MHD_Daemon *d_https, *d_http;
-	gnutls_datum_t ticket_key;
 
 	pthread_mutex_t conns_mu;
 	struct edg_conn *conns;

@@ -18,12 +18,18 @@
 	  "by SNI; the first pair answers unknown or missing SNI") \
 	X(key, CFG_LIST, "FILE", NULL, 0, 0, NULL, CFG_REQUIRED | CFG_NOSPLIT, \
 	  "private key (PEM) of the cert in the same position") \
+	X(ocsp_file, CFG_LIST, "FILE", NULL, 0, 0, NULL, CFG_NOSPLIT, \
+	  "OCSP response (DER) stapled for the cert in the same position (\"-\": none " \
+	  "for that one); checked at start and on SIGHUP, reloaded with the certs") \
 	X(security_policy, CFG_ENUM, "POLICY", "TLSv1.2_2021", 0, 0, \
 	  "TLSv1_2016|TLSv1.1_2016|TLSv1.2_2018|TLSv1.2_2019|TLSv1.2_2021|" \
 	  "TLSv1.2_2025|TLSv1.3_2025", 0, \
 	  "viewer TLS protocols and ciphers, by CloudFront's policy names (README)") \
 	X(tls_priority, CFG_STR, "STRING", NULL, 0, 0, NULL, 0, \
 	  "raw GnuTLS priority string for viewers; overrides security_policy") \
+	X(ticket_key_rotation, CFG_DURATION, "DURATION", "12h", 1000, 604800000, NULL, 0, \
+	  "a new session-ticket key this often; tickets under the previous key still " \
+	  "resume, older ones get a full handshake (the old key is wiped)") \
 	X(origin, CFG_STR, "URL", NULL, 0, 0, NULL, CFG_REQUIRED, \
 	  "the origin: https://host[:port][/path-prefix] or http://...") \
 	X(origin_protocol_policy, CFG_ENUM, "POLICY", NULL, 0, 0, \

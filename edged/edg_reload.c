@@ -4,8 +4,9 @@
  * flags still winning over it) into a fresh struct edg_opts, and what can
  * change while running is rebuilt from it:
  *
- *   cert, key                  a new certificate table (edg_tls.c), every
- *                              pair loaded and checked first; new
+ *   cert, key, ocsp_file       a new certificate table (edg_tls.c), every
+ *                              pair and OCSP response loaded and checked
+ *                              first; new
  *                              handshakes get it, open connections carry on
  *   hsts, add_header,
  *   remove_header              a new response-header policy (edg_hpol.c)
@@ -34,7 +35,7 @@
 
 /* The keys a reload applies; every other key needs a restart. */
 static const char *const live_keys[] = {
-	"cert", "key", "hsts", "add_header", "remove_header", "log_level",
+	"cert", "key", "ocsp_file", "hsts", "add_header", "remove_header", "log_level",
 };
 
 static bool
@@ -158,7 +159,7 @@ edg_reload(struct edg_server *srv, int argc, char **argv)
 	}
 	/* build everything; apply nothing until all of it holds (the header
 	 * policy last: edg_hpol.c has no way to free one never installed) */
-	if ((certs = edg_certs_build(&no->cert, &no->key, true, &e)) == NULL)
+	if ((certs = edg_certs_build(&no->cert, &no->key, &no->ocsp_file, true, &e)) == NULL)
 		goto refused;
 	if ((hp = edg_hpol_build(no, &e)) == NULL)
 		goto refused;

@@ -6,13 +6,18 @@
  * Policies: libmicrohttpd's default priority is "NORMAL" (TLS 1.0 and CBC
  * on), so edged always passes one of these.  Each names its versions, key
  * exchanges, ciphers and MACs from NONE, so a newer GnuTLS cannot widen
- * them.  GnuTLS has one cipher list for TLS 1.2 and 1.3, so where
+ * them (signature algorithms too: TLS_SIGNS, no SHA-1, where SIGN-ALL
+ * would let a client talk the server into SHA-1 signatures).  GnuTLS has
+ * one cipher list for TLS 1.2 and 1.3, so where
  * CloudFront allows a cipher under one version only (TLSv1.2_2025 and
  * TLSv1.3_2025 drop ChaCha20-Poly1305 for TLS 1.2 / altogether) the
  * stricter reading is used.  The README has the table.
  *
  * Certificates: libmicrohttpd asks edg_cert_select() during each
- * handshake (MHD_OPTION_HTTPS_CERT_CALLBACK).  A table of pairs is built
+ * handshake (MHD_OPTION_HTTPS_CERT_CALLBACK2, GnuTLS's retrieve_function3:
+ * the chain, the key and the pair's OCSP response, which GnuTLS staples
+ * when the client asked with status_request and the response's
+ * nextUpdate has not passed).  A table of pairs is built
  * whole and checked (start-up, SIGHUP), then published with one atomic
  * pointer swap and never changed; the callback reads the pointer once and
  * takes no lock.  GnuTLS uses the pcert and key the callback returns for
@@ -24,6 +29,7 @@
 #define _GNU_SOURCE
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/ocsp.h>
 #include <gnutls/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +42,7 @@
 #include "tls.h"
 
 #define GROUPS "+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1"
-#define TAIL   "+SIGN-ALL:" GROUPS ":+COMP-NULL:+CTYPE-X509:%SERVER_PRECEDENCE"
+#define TAIL   TLS_SIGNS ":" GROUPS ":+COMP-NULL:+CTYPE-X509:%SERVER_PRECEDENCE"
 
 static const struct {
 	const char *name;
@@ -92,6 +98,8 @@ struct pair {
 	unsigned nnames, capnames;
 	char *file;               /* the chain's file, for the log */
 	time_t not_after;         /* of the leaf */
+	gnutls_ocsp_data_st ocsp; /* response.data NULL: nothing to staple */
+	char *ocsp_file;
 };
 
 struct edg_certs {
@@ -121,6 +129,8 @@ pair_free(struct pair *p)
 		free(p->names[i]);
 	free(p->names);
 	free(p->file);
+	gnutls_free(p->ocsp.response.data);
+	free(p->ocsp_file);
 	memset(p, 0, sizeof *p);
 }
 
@@ -280,9 +290,168 @@ fail:
 	return -1;
 }
 
+/* Is this OCSP response (DER) stapled by the current table? */
+static bool
+ocsp_being_served(const gnutls_datum_t *der)
+{
+	const struct edg_certs *t = __atomic_load_n(&cur, __ATOMIC_ACQUIRE);
+	size_t i;
+
+	for (i = 0; t != NULL && i < t->npairs; i++) {
+		const gnutls_datum_t *d = &t->pairs[i].ocsp.response;
+
+		if (d->data != NULL && d->size == der->size &&
+		    memcmp(d->data, der->data, der->size) == 0)
+			return true;
+	}
+	return false;
+}
+
+static const char *
+ocsp_verify_reason(unsigned v)
+{
+	if (v & GNUTLS_OCSP_VERIFY_SIGNER_NOT_FOUND)
+		return "no signer: neither the issuer nor a certificate it signed";
+	if (v & GNUTLS_OCSP_VERIFY_SIGNER_KEYUSAGE_ERROR)
+		return "the responder certificate lacks the OCSP signing purpose";
+	if (v & GNUTLS_OCSP_VERIFY_UNTRUSTED_SIGNER)
+		return "the responder certificate is not signed by the issuer";
+	if (v & GNUTLS_OCSP_VERIFY_INSECURE_ALGORITHM)
+		return "insecure signature algorithm";
+	if (v & GNUTLS_OCSP_VERIFY_SIGNATURE_FAILURE)
+		return "bad signature";
+	if (v & (GNUTLS_OCSP_VERIFY_CERT_NOT_ACTIVATED | GNUTLS_OCSP_VERIFY_CERT_EXPIRED))
+		return "the responder certificate is not valid now";
+	return "verification failed";
+}
+
+/* Without nextUpdate a response is trusted this long after thisUpdate (as
+ * GnuTLS does when it loads OCSP files itself). */
+#define OCSP_NO_NEXT_UPDATE_S (15 * 24 * 3600)
+
+/* Load the DER (or PEM) OCSP response in path for pair p: it must parse,
+ * be successful, be about p's leaf, say "good", be current (thisUpdate not
+ * ahead of us, nextUpdate not behind) and, when the chain holds the
+ * issuer, be signed by it or by a responder it certified.  strict
+ * (SIGHUP): an outdated response is refused unless it is the one being
+ * stapled now (then warned about and not stapled); at start every problem
+ * is an error. */
+static int
+load_ocsp(struct pair *p, const char *path, bool strict, struct err *e)
+{
+	gnutls_datum_t d = { NULL, 0 };
+	gnutls_ocsp_resp_t resp = NULL;
+	gnutls_x509_crt_t leaf = NULL, issuer = NULL;
+	time_t now = time(NULL), this_upd = -1, next_upd = -1, rev = -1, valid_until;
+	unsigned status = 0, verify = 0, idx;
+	char when[40];
+	int rc, ret = -1;
+
+	if ((p->ocsp_file = strdup(path)) == NULL)
+		return err_set(e, ERR_FAIL, "out of memory");
+	if (tls_read_file(path, &d, e) < 0)
+		return -1;
+	if ((rc = gnutls_ocsp_resp_init(&resp)) < 0 ||
+	    (rc = gnutls_x509_crt_init(&leaf)) < 0 ||
+	    (rc = gnutls_x509_crt_import(leaf, &p->pcert[0].cert, GNUTLS_X509_FMT_DER)) < 0) {
+		err_set(e, ERR_FAIL, "%s: %s", path, gnutls_strerror(rc));
+		goto out;
+	}
+	rc = gnutls_ocsp_resp_import2(resp, &d,
+	                              d.size > 10 && memmem(d.data, d.size, "-----BEGIN", 10) ?
+	                              GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER);
+	if (rc < 0) {
+		err_set(e, ERR_USAGE, "%s: not an OCSP response (%s)", path, gnutls_strerror(rc));
+		goto out;
+	}
+	if ((rc = gnutls_ocsp_resp_get_status(resp)) != GNUTLS_OCSP_RESP_SUCCESSFUL) {
+		err_set(e, ERR_USAGE, "%s: the OCSP response is not a successful one (responder "
+		        "status %d)", path, rc);
+		goto out;
+	}
+	/* the single response about our leaf (serial and issuer hashes) */
+	for (idx = 0;; idx++) {
+		rc = gnutls_ocsp_resp_check_crt(resp, idx, leaf);
+		if (rc == 0 || rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+	}
+	if (rc != 0) {
+		err_set(e, ERR_USAGE, "%s: the OCSP response is not about the certificate in %s "
+		        "(another serial number or issuer)", path, p->file);
+		goto out;
+	}
+	rc = gnutls_ocsp_resp_get_single(resp, idx, NULL, NULL, NULL, NULL, &status,
+	                                 &this_upd, &next_upd, &rev, NULL);
+	if (rc < 0) {
+		err_set(e, ERR_USAGE, "%s: %s", path, gnutls_strerror(rc));
+		goto out;
+	}
+	if (status == GNUTLS_OCSP_CERT_REVOKED) {
+		err_set(e, ERR_USAGE, "%s: the OCSP response says the certificate in %s was "
+		        "revoked on %s", path, p->file, utc(rev, when, sizeof when));
+		goto out;
+	}
+	if (status != GNUTLS_OCSP_CERT_GOOD) {
+		err_set(e, ERR_USAGE, "%s: the OCSP response says the certificate in %s is "
+		        "unknown to the responder", path, p->file);
+		goto out;
+	}
+	if (p->npcert > 1) {
+		if ((rc = gnutls_x509_crt_init(&issuer)) < 0 ||
+		    (rc = gnutls_x509_crt_import(issuer, &p->pcert[1].cert,
+		                                 GNUTLS_X509_FMT_DER)) < 0 ||
+		    (rc = gnutls_ocsp_resp_verify_direct(resp, issuer, &verify, 0)) < 0) {
+			err_set(e, ERR_USAGE, "%s: cannot check the OCSP response's signature: %s",
+			        path, gnutls_strerror(rc));
+			goto out;
+		}
+		if (verify != 0) {
+			err_set(e, ERR_USAGE, "%s: the OCSP response's signature does not verify "
+			        "against the issuer in %s: %s", path, p->file,
+			        ocsp_verify_reason(verify));
+			goto out;
+		}
+	} else {
+		LOG_WARN("ocsp.unverified", "file=%s cert=%s msg=\"the chain holds no issuer: "
+		         "the response's signature is not checked\"", log_q(path), log_q(p->file));
+	}
+	if (this_upd > now + 300) {
+		err_set(e, ERR_USAGE, "%s: the OCSP response is not valid before %s (thisUpdate)",
+		        path, utc(this_upd, when, sizeof when));
+		goto out;
+	}
+	valid_until = next_upd != -1 ? next_upd : this_upd + OCSP_NO_NEXT_UPDATE_S;
+	if (valid_until <= now) {
+		if (strict && ocsp_being_served(&d)) {
+			/* not stapled (GnuTLS skips it past exptime) */
+			LOG_WARN("ocsp.expired", "file=%s next_update=%s", log_q(path),
+			         utc(valid_until, when, sizeof when));
+		} else {
+			err_set(e, ERR_USAGE, "%s: the OCSP response expired on %s (%s); fetch a "
+			        "fresh one", path, utc(valid_until, when, sizeof when),
+			        next_upd != -1 ? "nextUpdate" : "thisUpdate + 15 days");
+			goto out;
+		}
+	}
+	p->ocsp.version = 0;
+	p->ocsp.response = d;
+	p->ocsp.exptime = valid_until;
+	d.data = NULL;
+	ret = 0;
+out:
+	gnutls_free(d.data);
+	if (resp != NULL)
+		gnutls_ocsp_resp_deinit(resp);
+	if (leaf != NULL)
+		gnutls_x509_crt_deinit(leaf);
+	if (issuer != NULL)
+		gnutls_x509_crt_deinit(issuer);
+	return ret;
+}
+
 struct edg_certs *
-edg_certs_build(const struct cfg_list *certs, const struct cfg_list *keys, bool strict,
-                struct err *e)
+edg_certs_build(const struct cfg_list *certs, const struct cfg_list *keys,
+                const struct cfg_list *ocsp, bool strict, struct err *e)
 {
 	struct edg_certs *t;
 	size_t i;
@@ -294,6 +463,12 @@ edg_certs_build(const struct cfg_list *certs, const struct cfg_list *keys, bool 
 	}
 	if (certs->n == 0) {
 		err_set(e, ERR_USAGE, "key 'cert': no certificate given");
+		return NULL;
+	}
+	if (ocsp->n != 0 && ocsp->n != certs->n) {
+		err_set(e, ERR_USAGE, "keys 'cert' and 'ocsp_file': %zu certificate(s) but %zu "
+		        "OCSP file(s); give one per certificate, in the same order ('-' for "
+		        "none)", certs->n, ocsp->n);
 		return NULL;
 	}
 	t = calloc(1, sizeof *t);
@@ -309,6 +484,12 @@ edg_certs_build(const struct cfg_list *certs, const struct cfg_list *keys, bool 
 			return NULL;
 		}
 		t->npairs++;
+		if (ocsp->n != 0 && strcmp(ocsp->v[i], "-") != 0 &&
+		    load_ocsp(&t->pairs[i], ocsp->v[i], strict, e) < 0) {
+			table_free(t);
+			err_prefix(e, "key 'ocsp_file': ");
+			return NULL;
+		}
 	}
 	return t;
 }
@@ -336,12 +517,16 @@ edg_certs_install(struct edg_certs *t, int64_t keep_ms)
 	for (i = 0; i < t->npairs; i++) {
 		const struct pair *p = &t->pairs[i];
 		long long left = (long long)(p->not_after - wall);
+		char until[40];
 
 		/* whole days, rounded down (-1: expired less than a day ago) */
 		left = left >= 0 ? left / 86400 : -((-left + 86399) / 86400);
-		LOG_INFO("cert.loaded", "file=%s names=%u first=%s default=%s days_left=%lld",
-		         log_q(p->file), p->nnames, log_q(p->nnames ? p->names[0] : ""),
-		         i == 0 ? "yes" : "no", left);
+		LOG_INFO("cert.loaded", "file=%s names=%u first=%s default=%s days_left=%lld "
+		         "ocsp=%s ocsp_next_update=%s", log_q(p->file), p->nnames,
+		         log_q(p->nnames ? p->names[0] : ""), i == 0 ? "yes" : "no", left,
+		         p->ocsp.response.data != NULL ? log_q(p->ocsp_file) : "none",
+		         p->ocsp.response.data != NULL ? utc(p->ocsp.exptime, until, sizeof until) :
+		         "-");
 	}
 	old = __atomic_exchange_n(&cur, t, __ATOMIC_ACQ_REL);
 	if (old != NULL) {
@@ -366,9 +551,10 @@ edg_certs_install(struct edg_certs *t, int64_t keep_ms)
 }
 
 int
-edg_certs_load(const struct cfg_list *certs, const struct cfg_list *keys, struct err *e)
+edg_certs_load(const struct cfg_list *certs, const struct cfg_list *keys,
+               const struct cfg_list *ocsp, struct err *e)
 {
-	struct edg_certs *t = edg_certs_build(certs, keys, false, e);
+	struct edg_certs *t = edg_certs_build(certs, keys, ocsp, false, e);
 
 	if (t == NULL)
 		return -1;
@@ -403,10 +589,10 @@ name_matches(const char *pattern, const char *host)
 }
 
 int
-edg_cert_select(gnutls_session_t s, const gnutls_datum_t *req_ca_dn, int nreqs,
-                const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
+edg_cert_select(gnutls_session_t s, const struct gnutls_cert_retr_st *info,
                 gnutls_pcert_st **pcert, unsigned int *pcert_length,
-                gnutls_privkey_t *pkey)
+                gnutls_ocsp_data_st **ocsp, unsigned int *ocsp_length,
+                gnutls_privkey_t *pkey, unsigned int *flags)
 {
 	/* once: a reload may swap the table meanwhile, this handshake keeps
 	 * the one it read (retired tables outlive it) */
@@ -416,10 +602,8 @@ edg_cert_select(gnutls_session_t s, const gnutls_datum_t *req_ca_dn, int nreqs,
 	size_t len = sizeof sni, i, j, pick = 0, npairs;
 	unsigned type;
 
-	(void)req_ca_dn;
-	(void)nreqs;
-	(void)pk_algos;
-	(void)pk_algos_length;
+	(void)info;
+	*flags = 0; /* the table owns everything returned */
 	if (t == NULL || t->npairs == 0)
 		return -1;
 	pairs = t->pairs;
@@ -442,5 +626,9 @@ edg_cert_select(gnutls_session_t s, const gnutls_datum_t *req_ca_dn, int nreqs,
 	*pcert = pairs[pick].pcert;
 	*pcert_length = pairs[pick].npcert;
 	*pkey = pairs[pick].key;
+	/* a const table: GnuTLS only reads what it is given */
+	*ocsp = pairs[pick].ocsp.response.data != NULL ? (gnutls_ocsp_data_st *)&pairs[pick].ocsp :
+	        NULL;
+	*ocsp_length = pairs[pick].ocsp.response.data != NULL ? 1 : 0;
 	return 0;
 }

@@ -57,6 +57,7 @@
 #include "hreq.h"
 #include "log.h"
 #include "srv.h"
+#include "tickets.h"
 #include "tls.h"
 #include "upath.h"
 #include "version.h"
@@ -381,7 +382,7 @@ conn_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
 		if (l->tls) {
 			ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 			if (ci != NULL && ci->tls_session != NULL)
-				gnutls_session_ticket_enable_server(ci->tls_session, &srv->ticket_key);
+				tickets_enable(ci->tls_session);
 		}
 		vc = calloc(1, sizeof *vc);
 		if (vc == NULL)
@@ -1303,7 +1304,7 @@ start_listener(struct edg_server *srv, struct edg_listener *l, const char *key,
 	if (l->tls) {
 		flags |= MHD_USE_TLS;
 		srv->https_port = port;
-		tlsopts[0].option = MHD_OPTION_HTTPS_CERT_CALLBACK;
+		tlsopts[0].option = MHD_OPTION_HTTPS_CERT_CALLBACK2;
 		tlsopts[0].ptr_value = (void *)edg_cert_select;
 		tlsopts[1].option = MHD_OPTION_HTTPS_PRIORITIES;
 		tlsopts[1].ptr_value = (void *)srv->priority;
@@ -1386,10 +1387,13 @@ setup(struct edg_server *srv, struct err *e)
 	}
 	gnutls_priority_deinit(prio);
 	srv->priority = p;
-	if (edg_certs_load(&o->cert, &o->key, e) < 0)
+	if (MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK2) != MHD_YES)
+		return err_set(e, ERR_FAIL, "this libmicrohttpd lacks MHD_OPTION_HTTPS_CERT_CALLBACK2 "
+		               "(built with GnuTLS < 3.6.3?)");
+	if (edg_certs_load(&o->cert, &o->key, &o->ocsp_file, e) < 0)
 		return -1;
-	if (gnutls_session_ticket_key_generate(&srv->ticket_key) < 0)
-		return err_set(e, ERR_FAIL, "cannot make a session ticket key");
+	if (tickets_start(o->ticket_key_rotation, e) < 0)
+		return -1;
 	snprintf(srv->node, sizeof srv->node, "%s", node);
 	hpol = edg_hpol_build(o, e);
 	if (hpol == NULL)
@@ -1537,6 +1541,7 @@ out:
 		MHD_stop_daemon(srv->d_https);
 	edg_admin_stop(srv);
 	edg_alog_close();
+	tickets_stop();
 	if (watchdog) {
 		pthread_mutex_lock(&srv->conns_mu);
 		srv->stopping = true;
@@ -1549,8 +1554,6 @@ out:
 	edg_origin_free(&srv->failover);
 	edg_certs_free();
 	edg_hpol_free_all(srv);
-	if (srv->ticket_key.data != NULL)
-		gnutls_free(srv->ticket_key.data);
 	pthread_mutex_destroy(&srv->conns_mu);
 	tls_deinit();
 out_cfg:

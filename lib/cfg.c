@@ -1043,7 +1043,7 @@ cfg_print_help(const struct cfg_spec *spec, FILE *f)
 		fprintf(f, "Options:\n");
 	for (i = 0; i < spec->nkeys; i++) {
 		const struct cfg_key *k = &spec->keys[i];
-		char head[160], more[256], flag[128];
+		char head[160], more[1024], flag[128];
 		size_t j;
 		int len;
 
@@ -1078,7 +1078,7 @@ cfg_print_help(const struct cfg_spec *spec, FILE *f)
 		if (k->flags & CFG_RELOAD)
 			snprintf(more + j, sizeof more - j, " (reloaded on SIGHUP)");
 		{
-			char text[1024];
+			char text[2048];
 
 			snprintf(text, sizeof text, "%s%s", k->help, more);
 			wrap(f, text, 29, len);

@@ -16,6 +16,19 @@
 
 #include "err.h"
 
+/* The TLS 1.2/1.3 signature algorithms the servers (edged's viewer
+ * policies, origind's default) accept, for priority strings built from
+ * NONE: GnuTLS's SIGN-ALL without SHA-1 (RSA-SHA1, ECDSA-SHA1), in its
+ * order.  TLS 1.0 and 1.1 (edged's two legacy policies only) have no
+ * signature_algorithms and sign with MD5+SHA-1 / SHA-1 by protocol. */
+#define TLS_SIGNS \
+	"+SIGN-RSA-SHA256:+SIGN-RSA-PSS-SHA256:+SIGN-RSA-PSS-RSAE-SHA256:" \
+	"+SIGN-ECDSA-SHA256:+SIGN-ECDSA-SECP256R1-SHA256:+SIGN-EdDSA-Ed25519:" \
+	"+SIGN-RSA-SHA384:+SIGN-RSA-PSS-SHA384:+SIGN-RSA-PSS-RSAE-SHA384:" \
+	"+SIGN-ECDSA-SHA384:+SIGN-ECDSA-SECP384R1-SHA384:+SIGN-EdDSA-Ed448:" \
+	"+SIGN-RSA-SHA512:+SIGN-RSA-PSS-SHA512:+SIGN-RSA-PSS-RSAE-SHA512:" \
+	"+SIGN-ECDSA-SHA512:+SIGN-ECDSA-SECP521R1-SHA512"
+
 /* gnutls_global_init with a version check; call once per process. */
 int tls_init(struct err *e);
 void tls_deinit(void);

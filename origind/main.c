@@ -17,7 +17,8 @@
  *                  static files; the reply queued
  *   completed()    trace of the encrypt step, stats, free
  * TLS session tickets are enabled per connection (libmicrohttpd 0.9.75
- * enables no resumption by itself) from the connection-start callback.
+ * enables no resumption by itself) from the connection-start callback,
+ * under keys that rotate every ticket_key_rotation (lib/tickets.c).
  * Renegotiation: libmicrohttpd closes the connection on GNUTLS_E_REHANDSHAKE
  * and origind never starts a handshake again, so a renegotiation attempt
  * never completes.
@@ -51,6 +52,7 @@
 #include "org.h"
 #include "org_path.h"
 #include "srv.h"
+#include "tickets.h"
 #include "tls.h"
 #include "version.h"
 
@@ -64,7 +66,6 @@ static const struct cfg_spec org_spec = {
 	org_keys, sizeof org_keys / sizeof org_keys[0], 0, 0, true, NULL,
 };
 
-static gnutls_datum_t ticket_key;
 int org_stopping;
 
 struct org_stat {
@@ -701,7 +702,7 @@ conn_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
 		return;
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	if (ci != NULL && ci->tls_session != NULL)
-		gnutls_session_ticket_enable_server(ci->tls_session, &ticket_key);
+		tickets_enable(ci->tls_session);
 }
 
 /* ---- start-up ---------------------------------------------------------------- */
@@ -943,8 +944,8 @@ main(int argc, char **argv)
 		status = e.code == ERR_USAGE ? 2 : 1;
 		goto out;
 	}
-	if (gnutls_session_ticket_key_generate(&ticket_key) < 0) {
-		fprintf(stderr, "origind: cannot make a session ticket key\n");
+	if (tickets_start(srv->o.ticket_key_rotation, &e) < 0) {
+		fprintf(stderr, "origind: %s\n", e.msg);
 		goto out;
 	}
 	d = start(srv, &e);
@@ -978,8 +979,7 @@ out:
 		free(srv->stats[i].path);
 	free(srv->stats);
 	free(srv->stat_slots);
-	if (ticket_key.data != NULL)
-		gnutls_free(ticket_key.data);
+	tickets_stop();
 	pthread_mutex_destroy(&srv->stats_mu);
 	tls_deinit();
 out_cfg:

@@ -5,14 +5,21 @@
 #ifndef EDGED_ORG_KEYS_H
 #define EDGED_ORG_KEYS_H
 
-/* TLS 1.3 and 1.2 only, ECDHE with AEAD ciphers (AES-GCM first: ChaCha20
- * is several times slower in Debian 12's GnuTLS), no renegotiation
- * (origind never calls gnutls_handshake again; this string also drops the
- * safe-renegotiation extension's permissiveness). */
+#include "tls.h"
+
+/* TLS 1.3 and 1.2 only, ECDHE with AEAD ciphers in the server's order
+ * (%SERVER_PRECEDENCE: AES-GCM first, ChaCha20 being several times slower
+ * in Debian 12's GnuTLS; without it the client's order won), signature
+ * algorithms without SHA-1 (TLS_SIGNS).  No renegotiation: origind never calls
+ * gnutls_handshake again and libmicrohttpd ends a connection asked to.
+ * Not %SAFE_RENEGOTIATION: GnuTLS 3.7 then refuses any ClientHello without
+ * renegotiation_info or its SCSV, TLS 1.3 ones included, where the
+ * extension means nothing (testssl.sh's TLS 1.3 probe is one). */
 #define ORG_DEFAULT_PRIORITY \
 	"NONE:+VERS-TLS1.3:+VERS-TLS1.2:+ECDHE-ECDSA:+ECDHE-RSA:+AES-128-GCM:" \
-	"+AES-256-GCM:+CHACHA20-POLY1305:+AEAD:+SIGN-ALL:+GROUP-X25519:" \
-	"+GROUP-SECP256R1:+GROUP-SECP384R1:+COMP-NULL:+CTYPE-X509:%SAFE_RENEGOTIATION"
+	"+AES-256-GCM:+CHACHA20-POLY1305:+AEAD:" TLS_SIGNS ":+GROUP-X25519:" \
+	"+GROUP-SECP256R1:+GROUP-SECP384R1:+COMP-NULL:+CTYPE-X509:" \
+	"%SERVER_PRECEDENCE"
 
 /* Names whose source is secret: what PHP runs (php-fpm's
  * security.limit_extensions allows any of them once configured). */
@@ -30,6 +37,9 @@
 	  "without one get 403 before any handler runs") \
 	X(tls_priority, CFG_STR, "STRING", ORG_DEFAULT_PRIORITY, 0, 0, NULL, 0, \
 	  "GnuTLS priority string") \
+	X(ticket_key_rotation, CFG_DURATION, "DURATION", "12h", 1000, 604800000, NULL, 0, \
+	  "a new session-ticket key this often; tickets under the previous key still " \
+	  "resume, older ones get a full handshake (the old key is wiped)") \
 	X(docroot, CFG_STR, "DIR", NULL, 0, 0, NULL, 0, \
 	  "serve static files from DIR (off when unset)") \
 	X(index, CFG_STR, "FILE", "index.html", 0, 0, NULL, 0, \

@@ -59,6 +59,14 @@ for c in TLS_AES_128_GCM_SHA256 TLS_AES_256_GCM_SHA384 TLS_CHACHA20_POLY1305_SHA
 done
 pass "each AEAD suite alone works: AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305 (TLS 1.2 and 1.3)"
 
+# the server's order wins (%SERVER_PRECEDENCE): AES-GCM before ChaCha20
+# even for a client that prefers ChaCha20
+s_client 0 -tls1_2 -cipher ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256
+expect_contains "$OUT" "New, TLSv1.2, Cipher is ECDHE-ECDSA-AES128-GCM-SHA256"
+s_client 0 -tls1_3 -ciphersuites TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256
+expect_contains "$OUT" "New, TLSv1.3, Cipher is TLS_AES_128_GCM_SHA256"
+pass "server cipher order: a client preferring ChaCha20 gets AES-128-GCM (TLS 1.2 and 1.3)"
+
 gnutls 0 "NORMAL:-VERS-ALL:+VERS-TLS1.3"
 expect_contains "$OUT" "(TLS1.3"
 expect_contains "$OUT" "HTTP/1.1 200 OK"
@@ -67,6 +75,13 @@ gnutls 0 "NORMAL:-VERS-ALL:+VERS-TLS1.2"
 expect_contains "$OUT" "(TLS1.2-X.509)-(ECDHE-"
 expect_contains "$OUT" "HTTP/1.1 200 OK"
 pass "gnutls-cli: TLS 1.3 and TLS 1.2 handshakes, request served"
+
+# a TLS 1.3 ClientHello without renegotiation_info or its SCSV (there is
+# no renegotiation in TLS 1.3; testssl.sh's probe is one) is served:
+# %SAFE_RENEGOTIATION refused it, whatever the version
+gnutls 0 "NORMAL:-VERS-ALL:+VERS-TLS1.3:%DISABLE_SAFE_RENEGOTIATION"
+expect_contains "$OUT" "HTTP/1.1 200 OK"
+pass "gnutls-cli TLS 1.3 without the renegotiation_info extension: served"
 
 # ---- what is refused (the client's own minimum lowered, so the refusal
 # is the server's) ----
