@@ -632,6 +632,23 @@ first_call(struct edg_req *r, const char *method, const char *version,
 	return 0;
 }
 
+/* The origin's body broke after the viewer got the head: end the viewer's
+ * connection with a TCP reset.  libmicrohttpd closes it cleanly otherwise
+ * (FIN, and close_notify over TLS), and a body without a length (HTTP/1.0
+ * viewers get no chunked framing) would then look complete.  connect() to
+ * AF_UNSPEC disconnects a TCP socket with a reset (Linux, connect(2)) and
+ * leaves the descriptor to libmicrohttpd, whose next write fails. */
+static void
+viewer_reset(struct edg_req *r)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct sockaddr sa = { .sa_family = AF_UNSPEC };
+
+	if (ci != NULL && ci->connect_fd != MHD_INVALID_SOCKET)
+		(void)connect(ci->connect_fd, &sa, sizeof sa);
+}
+
 /* libmicrohttpd's body reader: stream from the origin connection. */
 ssize_t
 edg_body_reader(void *cls, uint64_t pos, char *buf, size_t max)
@@ -651,6 +668,7 @@ edg_body_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	LOG_WARN("origin.body_failed", "id=%s class=%s origin=%s bytes=%llu why=%s", r->id,
 	         hc_fail_name(r->x.fail), log_q(r->org ? r->org->url : "-"),
 	         (unsigned long long)r->bytes_out, log_q(e.msg));
+	viewer_reset(r);
 	return MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
