@@ -15,7 +15,9 @@
 #     (curl exits non-zero), as an HTTP/1.1 viewer and as an HTTP/1.0 one
 #     (whose body has no length when the origin's had none: only a reset
 #     connection tells it the body is incomplete), one origin.body_failed
-#     line, cache.not_stored, and the next request is not a Hit;
+#     line, cache.not_stored, and the next request is not a Hit; a Range
+#     or HEAD miss (which reads the whole body before answering) gets a
+#     clean 502 instead;
 #   - once the origin is healthy again the same URL is a Miss with the
 #     whole body (sha256), then a Hit with the whole body;
 #   - an entry with stale-if-error (max-age=1, stale-if-error=60), stale
@@ -149,11 +151,20 @@ for m in "${POST[@]}"; do
 	note "$m: GET (HTTP/1.0): 200, curl exit $CRC after $(stat -c %s "$T/body") bytes"
 	one_more origin.body_failed "$n0" "$cls" "an HTTP/1.0 GET of /o/$m-10"
 	expect_eq "$(nlog cache.not_stored)" $((nc0 + 3)) "cache.not_stored lines after 3 cut GETs ($m)"
+	# a Range or a HEAD miss reads the whole body before answering: the
+	# cut is seen before any head went out, so it is a clean 502
+	for how in range head; do
+		n0=$(nlog origin.failed)
+		if [[ $how == range ]]; then eget -r 0-99 "/o/$m-$how"; else eget -I "/o/$m-$how"; fi
+		expect_eq "$CODE:$CRC" 502:0 "status and curl exit of a $how miss of /o/$m-$how ($m)"
+		expect_xc Error "a $how miss of /o/$m-$how ($m)"
+		one_more origin.failed "$n0" "$cls" "a $how miss of /o/$m-$how"
+	done
 	# a stale entry cannot answer once the new head went out: cut too
 	eget "/sie/$m?sie=1"
 	was_cut "$m" "a GET of the stale /sie/$m ($m)"
 	mode ok
-	for u in "/o/$m" "/o/$m-10"; do
+	for u in "/o/$m" "/o/$m-10" "/o/$m-range" "/o/$m-head"; do
 		eget "$u"
 		whole "$u once the origin is healthy" Miss
 		eget "$u"
