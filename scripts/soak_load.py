@@ -106,9 +106,8 @@ def request(conn, method, path, headers=None, body=None):
     return r, data
 
 
-def one(conn, rnd, seq):
-    """Send one request of a random kind; returns (kind, outcome, why)."""
-    kind = rnd.choices([k for k, _ in KINDS], WEIGHTS)[0]
+def one(conn, rnd, seq, kind):
+    """Send one request of that kind; returns (kind, outcome, why)."""
     name = rnd.choice(SMALL)
     want = FILES[name]
     hdrs = {}
@@ -178,14 +177,13 @@ def worker(wid):
             conn = Conn("edge.test", EDGE_PORT, timeout=30, context=ctx)
         seq += 1
         t0 = time.monotonic()
-        kind = "?"
+        kind = rnd.choices([k for k, _ in KINDS], WEIGHTS)[0]
         try:
-            kind, outcome, why = one(conn, rnd, seq)
+            kind, outcome, why = one(conn, rnd, seq, kind)
         except (http.client.IncompleteRead, ConnectionResetError, BrokenPipeError,
                 http.client.RemoteDisconnected, ssl.SSLEOFError) as e:
             # a reset or a close mid-answer: edged cut a body it could not
-            # finish (or a keep-alive connection it closed): retried once on
-            # a fresh connection when nothing came yet
+            # finish (the origin died under it)
             outcome, why = "cut", "%s: %s" % (type(e).__name__, e)
             conn.close()
             conn = None
