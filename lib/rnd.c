@@ -53,8 +53,8 @@ rnd_ready(struct err *e)
 {
 	unsigned char b[16];
 
-	if (getrandom(b, sizeof b, GRND_NONBLOCK) != (ssize_t)sizeof b)
-		return err_set(e, ERR_FAIL, "getrandom(): %s (the kernel's random generator "
-		               "is not ready)", strerror(errno));
+	/* blocks until the kernel's generator is seeded (early boot only) */
+	if (gnutls_rnd(GNUTLS_RND_KEY, b, sizeof b) < 0)
+		return err_set(e, ERR_FAIL, "getrandom(): %s", strerror(errno));
 	return 0;
 }

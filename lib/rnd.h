@@ -6,9 +6,10 @@
 
 #include "err.h"
 
-/* 0 when getrandom(2) works (the kernel's generator is seeded), else -1
- * with e filled.  tls_init() calls it, which also links rnd.c (and so its
- * gnutls_rnd) into every program that uses TLS. */
+/* 0 when getrandom(2) works (it waits for the kernel's generator to be
+ * seeded), else -1 with e filled (a kernel without it).  tls_init() calls
+ * it, which also links rnd.c (and so its gnutls_rnd) into every program
+ * that uses TLS. */
 int rnd_ready(struct err *e);
 
 #endif

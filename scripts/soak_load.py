@@ -28,7 +28,9 @@ Every INTERVAL seconds a table row: requests, ok/err/cut/bad in the
 interval, rate, p50/p99 latency, edged's RSS and what its memory tier
 holds, descriptors (pool sockets apart), threads, and the faults of the
 interval.  At the end a summary.
-Exit 1 when any request was "bad" or edged died.
+Exit 1 when any request was "bad", edged died, or it holds more
+descriptors at the end than at the start (pool sockets apart, after a
+10 s settle).
 """
 import hashlib
 import http.client
@@ -260,6 +262,17 @@ def pct(v, p):
 
 
 def main():
+    # one request first, so that what edged opens on its first request
+    # (pools, lazily started threads) is in the baseline
+    ctx = ssl.create_default_context(cafile=os.path.join(DIR, "pki", "ca.pem"))
+    try:
+        c = Conn("edge.test", EDGE_PORT, timeout=30, context=ctx)
+        request(c, "GET", "/s/" + SMALL[0])
+        c.close()
+    except (OSError, http.client.HTTPException) as e:
+        print("soak: the warm-up request failed: %s" % e)
+        return 1
+    time.sleep(1.5)
     start = time.time()
     first = proc_stats()
     if first is None:
@@ -326,6 +339,10 @@ def main():
               max([r[11] for r in rows] + [0]), end[1] - end[2], end[3]))
     for s in STATS.bad_samples:
         print("  bad: " + s)
+    if end[1] - end[2] > first[1] - first[2]:
+        print("summary: edged holds %d descriptors more than at the start (pool sockets apart)"
+              % (end[1] - end[2] - (first[1] - first[2])))
+        return 1
     return 1 if total["bad"] > 0 else 0
 
 
