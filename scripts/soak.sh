@@ -53,6 +53,7 @@ faulter=
 # every process started is in pid[] and in $dir/NAME.pid (the fault loop
 # restarts origind and Redis in a subshell: the files say which process is
 # the current one)
+# shellcheck disable=SC2317 # run by the EXIT trap
 stop() {
 	local f p
 	if [[ -n $faulter ]]; then
