@@ -6,6 +6,7 @@
 #   make SAN=thread unit   the unit tests under ThreadSanitizer, built in build/tsan/
 #                     (a data race fails the test: TSAN_OPTIONS below)
 #   make deps         install the Debian packages in deps.txt (idempotent)
+#   make soak         mixed load with faults for SOAK_MINUTES (10), not in CI
 #   make fuzz         libFuzzer targets (clang) into build/fuzz/; make fuzz-run
 #   make clean
 #
@@ -79,7 +80,7 @@ FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/tests/replay_%)
 
 .SECONDARY:
-.PHONY: all test unit integration fuzz-replay deps clean fuzz fuzz-run check-deps bench demo compose-test
+.PHONY: all test unit integration fuzz-replay deps clean fuzz fuzz-run check-deps bench demo compose-test soak
 all: $(PROGRAMS)
 
 check-deps:
@@ -187,6 +188,12 @@ demo:
 # (scripts/compose-test.sh: a local Docker engine, docker-compose; no host build)
 compose-test:
 	@scripts/compose-test.sh
+
+# ---- soak: a bounded mixed load with faults (scripts/soak.sh); not in CI ------
+# SOAK_MINUTES (default 10), SOAK_INTERVAL, SOAK_WORKERS, SOAK_FAULT_EVERY,
+# SOAK_DIR: see scripts/soak.sh
+soak: $(PROGRAMS) $(TEST_TOOLS)
+	@scripts/soak.sh "$(abspath $(BIN))" "$(abspath $(BUILD)/tests)"
 
 # ---- benchmark against nginx (and other peers) ------------------------------
 # The yardstick harness (nginx proxy_cache, Varnish, Traffic Server beside

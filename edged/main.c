@@ -38,6 +38,7 @@
 #include <gnutls/gnutls.h>
 #include <linux/sockios.h>
 #include <linux/tcp.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -821,6 +822,23 @@ first_call(struct edg_req *r, const char *method, const char *version,
 	return 0;
 }
 
+/* The origin's body broke after the viewer got the head: end the viewer's
+ * connection with a TCP reset.  libmicrohttpd closes it cleanly otherwise
+ * (FIN, and close_notify over TLS), and a body without a length (HTTP/1.0
+ * viewers get no chunked framing) would then look complete.  connect() to
+ * AF_UNSPEC disconnects a TCP socket with a reset (Linux, connect(2)) and
+ * leaves the descriptor to libmicrohttpd, whose next write fails. */
+static void
+viewer_reset(struct edg_req *r)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct sockaddr sa = { .sa_family = AF_UNSPEC };
+
+	if (ci != NULL && ci->connect_fd != MHD_INVALID_SOCKET)
+		(void)connect(ci->connect_fd, &sa, sizeof sa);
+}
+
 /* libmicrohttpd's body reader: stream from the origin connection. */
 ssize_t
 edg_body_reader(void *cls, uint64_t pos, char *buf, size_t max)
@@ -840,6 +858,7 @@ edg_body_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	LOG_WARN("origin.body_failed", "id=%s class=%s origin=%s bytes=%llu why=%s", r->id,
 	         hc_fail_name(r->x.fail), log_q(r->org ? r->org->url : "-"),
 	         (unsigned long long)r->bytes_out, log_q(e.msg));
+	viewer_reset(r);
 	return MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
@@ -1459,6 +1478,15 @@ main(int argc, char **argv)
 	}
 	log_init("edged", (enum log_level)log_level_parse(srv->o.log_level), 2);
 	signal(SIGPIPE, SIG_IGN);
+#ifdef __GLIBC__
+	/* Large buffers (an entry loaded from Redis, a body being stored) are
+	 * mmap()ed and go back to the system when freed.  glibc otherwise
+	 * raises its mmap threshold after the first such free (up to 32 MiB)
+	 * and keeps what later ones free in its per-thread arenas: a burst of
+	 * hits on 20 MiB entries left edged 330 MiB above its start RSS
+	 * (tests/integration/t0481).  Setting the threshold stops that. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);

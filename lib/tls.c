@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "rnd.h"
 #include "tls.h"
 
 #define TLS_MIN_GNUTLS "3.7.0"
@@ -19,6 +20,8 @@ tls_init(struct err *e)
 	if (gnutls_check_version(TLS_MIN_GNUTLS) == NULL)
 		return err_set(e, ERR_FAIL, "GnuTLS %s is too old (need %s or later)",
 		               gnutls_check_version(NULL), TLS_MIN_GNUTLS);
+	if (rnd_ready(e) < 0)
+		return -1;
 	rc = gnutls_global_init();
 	if (rc < 0)
 		return err_set(e, ERR_FAIL, "GnuTLS initialisation failed: %s",
