@@ -23,6 +23,7 @@
 #include <strings.h>
 
 #include "hreq.h"
+#include "upath.h"
 
 static bool
 tchar(unsigned char c)
@@ -365,17 +366,6 @@ hreq_finish(struct hreq *h, const struct hreq_limits *l)
 	return h->status;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 int
 hreq_decode_path(const char *target, char *out, size_t outlen,
                  const char **query)
@@ -398,7 +388,7 @@ hreq_decode_path(const char *target, char *out, size_t outlen,
 		int c = (unsigned char)*p;
 
 		if (c == '%') {
-			int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
+			int hi = upath_hexval(p[1]), lo = hi < 0 ? -1 : upath_hexval(p[2]);
 
 			if (hi < 0 || lo < 0)
 				return -1;

@@ -9,8 +9,8 @@
 
 #include "upath.h"
 
-static int
-hexval(unsigned char c)
+int
+upath_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -44,8 +44,8 @@ copy_norm(const char *s, size_t n, char *out, size_t outlen, size_t *o, int stop
 			int hi = -1, lo = -1;
 
 			if (i + 2 < n) {
-				hi = hexval((unsigned char)s[i + 1]);
-				lo = hexval((unsigned char)s[i + 2]);
+				hi = upath_hexval((unsigned char)s[i + 1]);
+				lo = upath_hexval((unsigned char)s[i + 2]);
 			}
 			if (hi < 0 || lo < 0) {
 				*err = UPATH_BAD_ESCAPE;

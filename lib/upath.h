@@ -52,6 +52,9 @@ int upath_target(const char *t, size_t n, char *out, size_t outlen, size_t *outn
  * n + 1 always suffices. */
 int upath_escapes(const char *s, size_t n, char *out, size_t outlen, size_t *outn);
 
+/* The value of hex digit c (either case), or -1. */
+int upath_hexval(int c);
+
 /* What an error means, for a 400's reason. */
 const char *upath_strerror(int err);
 

@@ -52,6 +52,7 @@
 #include "cgihdr.h"
 #include "log.h"
 #include "org.h"
+#include "upath.h"
 
 #define BLOCK_SIZE      (16 * 1024)           /* MHD's read size for the body */
 #define HEAD_CAP        (CGI_MAX_HEAD + BLOCK_SIZE) /* stdout kept before the head ends */
@@ -98,18 +99,6 @@ closefd(int *fd)
 	}
 }
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode one search word at *q (up to '+' or the end) into *p, moving
  * both on (past the '+', past the word's NUL).  false when the word is
  * empty or holds a bad escape or %00. */
@@ -123,8 +112,8 @@ decode_word(const char **q, char **p)
 		return false;
 	for (; *s != '+' && *s != '\0'; s++) {
 		if (*s == '%') {
-			int hi = hexval((unsigned char)s[1]);
-			int lo = hi < 0 ? -1 : hexval((unsigned char)s[2]);
+			int hi = upath_hexval((unsigned char)s[1]);
+			int lo = hi < 0 ? -1 : upath_hexval((unsigned char)s[2]);
 
 			if (lo < 0 || (hi | lo) == 0)
 				return false;

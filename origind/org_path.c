@@ -14,18 +14,7 @@
 #include <strings.h>
 
 #include "org_path.h"
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "upath.h"
 
 int
 org_path_normalize(const char *target, char *out, size_t outlen, const char **query)
@@ -55,8 +44,8 @@ org_path_normalize(const char *target, char *out, size_t outlen, const char **qu
 			int c = (unsigned char)*p;
 
 			if (c == '%') {
-				int hi = p + 1 < end ? hexval(p[1]) : -1;
-				int lo = hi >= 0 && p + 2 < end ? hexval(p[2]) : -1;
+				int hi = p + 1 < end ? upath_hexval(p[1]) : -1;
+				int lo = hi >= 0 && p + 2 < end ? upath_hexval(p[2]) : -1;
 
 				if (lo < 0)
 					return ORG_PATH_BAD;
