@@ -638,7 +638,7 @@ Test(hclient, keep_alive_reuse)
 	expect_ok(200, "yes");
 	expect_counts(1, 1, 0);
 	stop();
-	cr_expect_eq(srv.accepted, 1);
+	cr_expect_eq(__atomic_load_n(&srv.accepted, __ATOMIC_SEQ_CST), 1);
 	cr_expect_eq(occurs(0, "GET / "), 2);
 }
 
@@ -653,7 +653,7 @@ Test(hclient, dropped_pooled_connection_retried_for_get)
 	expect_ok(200, "yes");
 	expect_counts(2, 1, 1);
 	stop();
-	cr_expect_eq(srv.accepted, 2);
+	cr_expect_eq(__atomic_load_n(&srv.accepted, __ATOMIC_SEQ_CST), 2);
 	cr_expect_str_eq(srv.conns[1].rx, GET, "the same head was sent again");
 }
 
@@ -670,7 +670,7 @@ Test(hclient, dropped_pooled_connection_not_retried_for_post)
 	expect_fail(HC_CLOSED, "without a response");
 	expect_counts(1, 1, 0);
 	stop();
-	cr_expect_eq(srv.accepted, 1, "the POST was not sent twice");
+	cr_expect_eq(__atomic_load_n(&srv.accepted, __ATOMIC_SEQ_CST), 1, "the POST was not sent twice");
 }
 
 Test(hclient, write_failure_on_pooled_connection_retried)
@@ -892,7 +892,7 @@ Test(hclient, max_conns_full_gives_busy_after_connect_timeout)
 	                   e.msg);
 	/* it waited for the connect timeout, and never touched the network */
 	cr_expect_geq(waited, 250, "gave up after %lld ms", (long long)waited);
-	cr_expect_eq(srv.accepted, 1);
+	cr_expect_eq(__atomic_load_n(&srv.accepted, __ATOMIC_SEQ_CST), 1);
 	cr_expect_eq(orig.waited, 1);
 	cr_expect_eq(orig.busy, 1);
 	hc_end(&x2);
@@ -904,7 +904,7 @@ Test(hclient, max_conns_full_gives_busy_after_connect_timeout)
 	expect_counts(1, 1, 0);
 	cr_expect_eq(orig.waited, 1);
 	stop();
-	cr_expect_eq(srv.accepted, 1);
+	cr_expect_eq(__atomic_load_n(&srv.accepted, __ATOMIC_SEQ_CST), 1);
 }
 
 static struct hc_exchange held;
@@ -970,7 +970,7 @@ Test(hclient, max_conns_waiter_takes_a_pooled_connection)
 	cr_expect_eq(orig.waited, 1);
 	expect_open(1, 1);
 	stop();
-	cr_expect_eq(srv.accepted, 1);
+	cr_expect_eq(__atomic_load_n(&srv.accepted, __ATOMIC_SEQ_CST), 1);
 }
 
 Test(hclient, max_conns_places_freed_by_failures_and_the_pool)
