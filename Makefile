@@ -169,7 +169,7 @@ build/fuzz/fuzz_org_path: origind/org_path.c origind/org_path.h
 fuzz-run: $(FUZZ_BIN)
 	@set -e; for n in $(FUZZ_NAMES); do \
 	  mkdir -p build/fuzz/corpus_$$n; \
-	  build/fuzz/fuzz_$$n -max_total_time=$(FUZZ_TIME) \
+	  build/fuzz/fuzz_$$n -max_total_time=$(FUZZ_TIME) -artifact_prefix=build/fuzz/ \
 	    -dict=tests/fuzz/$$n.dict build/fuzz/corpus_$$n tests/fuzz/corpus/$$n; \
 	done
 
